@@ -1,0 +1,1 @@
+"""Per-office digests of suspected breaches: selection, rendering, delivery."""

@@ -1,0 +1,1 @@
+"""Scrapy project: discover and fetch article pages, hand them to the ingest chain."""

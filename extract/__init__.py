@@ -1,0 +1,1 @@
+"""From fetched HTML to clean text, story clusters and neutrality findings."""

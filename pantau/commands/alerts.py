@@ -1,0 +1,1 @@
+"""Commands owned by the alerts stage (registered on pantau.commands.app)."""

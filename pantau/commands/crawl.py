@@ -1,0 +1,1 @@
+"""Commands owned by the crawl stage (registered on pantau.commands.app)."""

@@ -1,0 +1,1 @@
+"""Commands owned by the demo stage (registered on pantau.commands.app)."""

@@ -1,0 +1,1 @@
+"""Commands owned by the evaluate stage (registered on pantau.commands.app)."""

@@ -1,0 +1,1 @@
+"""Commands owned by the service stage (registered on pantau.commands.app)."""

@@ -1,0 +1,1 @@
+"""Commands owned by the stories stage (registered on pantau.commands.app)."""

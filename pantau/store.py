@@ -1,0 +1,384 @@
+"""The SQLite store every stage shares: schema as ordered migrations, and core queries.
+
+Rows go in and out as plain dicts and primitives so this module depends on no
+stage. Stage-specific queries live with their stage (dedup index, digest
+selection); the tables they use are declared here so a single migration set
+owns the whole schema.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from pantau.settings import PantauError
+
+migrations = Migrations("pantau")
+
+SaveStatus = Literal["new", "updated", "unchanged"]
+
+
+class StoreError(PantauError):
+    """The database file cannot be opened or is not a Pantau database."""
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# --- schema ---------------------------------------------------------------------------
+
+
+@migrations()
+def m001_articles(db: Database) -> None:
+    db.table("clusters").create(
+        {
+            "id": int,
+            "first_article_id": int,
+            "first_seen": str,
+            "title": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db.table("articles").create(
+        {
+            "id": int,
+            "url": str,
+            "site": str,
+            "source": str,
+            "title": str,
+            "text": str,
+            "published": str,
+            "author": str,
+            "sitename": str,
+            "lang": str,
+            "fetched_at": str,
+            "updated_at": str,
+            "content_hash": str,
+            "cluster_id": int,
+            "html_gz": bytes,
+            "etag": str,
+            "last_modified": str,
+            "source_date": str,
+        },
+        pk="id",
+        not_null={"url", "site", "fetched_at"},
+        foreign_keys=[("cluster_id", "clusters", "id")],
+    )
+    db.table("articles").create_index(["url"], unique=True)
+    db.table("articles").create_index(["content_hash"])
+    db.table("articles").create_index(["cluster_id"])
+    db.table("articles").create_index(["site", "fetched_at"])
+    # Other URLs seen for the same article (AMP copies, tracking variants, redirects),
+    # so a known article is skipped before it is fetched again.
+    db.table("article_urls").create(
+        {"url": str, "article_id": int},
+        pk="url",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db.table("articles").enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61")
+
+
+@migrations()
+def m002_findings(db: Database) -> None:
+    db.table("findings").create(
+        {
+            "id": int,
+            "article_id": int,
+            "analyzer_version": str,
+            "verdict": str,
+            "score": float,
+            "officials": str,
+            "region_code": str,
+            "region_name": str,
+            "province": str,
+            "violations": str,
+            "evidence": str,
+            "analyzed_at": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db.table("findings").create_index(["article_id", "analyzer_version"], unique=True)
+    db.table("findings").create_index(["verdict", "region_code"])
+    db.table("reviews").create(
+        {
+            "id": int,
+            "cluster_id": int,
+            "status": str,
+            "reviewer": str,
+            "note": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("cluster_id", "clusters", "id")],
+    )
+
+
+@migrations()
+def m003_dedup_index(db: Database) -> None:
+    db.table("dedup_signatures").create(
+        {"article_id": int, "scheme": str, "num_perm": int, "hashvalues": bytes},
+        pk="article_id",
+    )
+    db.table("dedup_buckets").create({"band": int, "key": bytes, "article_id": int})
+    db.table("dedup_buckets").create_index(["band", "key"])
+
+
+@migrations()
+def m004_crawl_runs(db: Database) -> None:
+    db.table("crawl_runs").create(
+        {
+            "id": int,
+            "site": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "pid": int,
+            "pages_fetched": int,
+            "articles_new": int,
+            "articles_updated": int,
+            "articles_skipped": int,
+            "failures": int,
+            "failure_causes": str,
+            "error": str,
+        },
+        pk="id",
+    )
+    db.table("crawl_runs").create_index(["site", "started_at"])
+    db.table("crawl_errors").create(
+        {"id": int, "run_id": int, "site": str, "url": str, "cause": str, "detail": str, "at": str},
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id")],
+    )
+    db.table("crawl_errors").create_index(["site", "at"])
+
+
+@migrations()
+def m005_deliveries(db: Database) -> None:
+    db.table("deliveries").create(
+        {
+            "id": int,
+            "office": str,
+            "cluster_id": int,
+            "status": str,
+            "message_id": str,
+            "created_at": str,
+            "sent_at": str,
+            "attempts": int,
+            "last_error": str,
+        },
+        pk="id",
+        foreign_keys=[("cluster_id", "clusters", "id")],
+    )
+    db.table("deliveries").create_index(["office", "cluster_id"], unique=True)
+
+
+# --- opening --------------------------------------------------------------------------
+
+
+def open_db(path: str | Path, *, migrate: bool = True) -> Database:
+    """Open (creating if needed) a Pantau database in WAL mode and migrate it."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        db = Database(conn)
+        db.enable_wal()
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        if migrate:
+            migrations.apply(db)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path}: cannot open as a Pantau database ({exc})") from None
+    except OSError as exc:
+        raise StoreError(f"{path}: {exc.strerror}") from None
+    return db
+
+
+# --- articles -------------------------------------------------------------------------
+
+
+def content_hash(text: str) -> str:
+    """Hash of the text with whitespace and case folded: exact copies share it."""
+    folded = re.sub(r"\s+", " ", text).strip().lower()
+    return hashlib.sha1(folded.encode("utf-8")).hexdigest()
+
+
+def compress_html(html: str | bytes) -> bytes:
+    raw = html.encode("utf-8") if isinstance(html, str) else html
+    return gzip.compress(raw, compresslevel=6)
+
+
+def decompress_html(blob: bytes | None) -> bytes:
+    return gzip.decompress(blob) if blob else b""
+
+
+def insert_returning_id(db: Database, table: str, record: dict[str, Any]) -> int:
+    cursor = db.execute(
+        f"insert into [{table}] ({', '.join(f'[{k}]' for k in record)}) "
+        f"values ({', '.join('?' for _ in record)})",
+        list(record.values()),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def article_id_for_url(db: Database, url: str) -> int | None:
+    """The stored article behind a canonical URL or any alias seen for it."""
+    for sql in (
+        "select id from articles where url = ?",
+        "select article_id from article_urls where url = ?",
+    ):
+        row = db.execute(sql, [url]).fetchone()
+        if row:
+            return int(row[0])
+    return None
+
+
+def add_url_alias(db: Database, url: str, article_id: int) -> None:
+    db.table("article_urls").insert({"url": url, "article_id": article_id}, replace=True)
+
+
+def save_article(db: Database, record: dict[str, Any]) -> tuple[int, SaveStatus]:
+    """Insert or update an article by URL; returns (id, 'new'|'updated'|'unchanged')."""
+    record = dict(record)
+    record["content_hash"] = content_hash(record.get("text") or "")
+    existing = db.execute(
+        "select id, content_hash from articles where url = ?", [record["url"]]
+    ).fetchone()
+    now = utcnow()
+    if existing is None:
+        record.setdefault("fetched_at", now)
+        record["updated_at"] = now
+        return insert_returning_id(db, "articles", record), "new"
+    article_id, old_hash = existing
+    if old_hash == record["content_hash"]:
+        return int(article_id), "unchanged"
+    record["updated_at"] = now
+    record.pop("cluster_id", None)
+    db.table("articles").update(article_id, record)
+    return int(article_id), "updated"
+
+
+def set_cluster(db: Database, article_id: int, cluster_id: int) -> None:
+    db.table("articles").update(article_id, {"cluster_id": cluster_id})
+
+
+def iter_articles(
+    db: Database, *, where: str = "1=1", params: list[Any] | None = None
+) -> Iterator[dict[str, Any]]:
+    yield from db.query(
+        f"select id, url, site, title, text, published, lang, cluster_id from articles "
+        f"where {where} order by id",
+        params or [],
+    )
+
+
+# --- findings -------------------------------------------------------------------------
+
+
+def save_finding(
+    db: Database, article_id: int, finding: dict[str, Any], analyzer_version: str
+) -> None:
+    """One finding per article and analyzer version; re-analysis replaces it."""
+    region = finding.get("region") or {}
+    db.table("findings").upsert(
+        {
+            "article_id": article_id,
+            "analyzer_version": analyzer_version,
+            "verdict": finding["verdict"],
+            "score": finding["score"],
+            "officials": json.dumps(finding.get("officials", []), ensure_ascii=False),
+            "region_code": region.get("code"),
+            "region_name": region.get("name"),
+            "province": region.get("province"),
+            "violations": json.dumps(finding.get("violations", []), ensure_ascii=False),
+            "evidence": json.dumps(finding.get("evidence", []), ensure_ascii=False),
+            "analyzed_at": utcnow(),
+        },
+        pk=("article_id", "analyzer_version"),
+    )
+
+
+def _decode_finding(row: dict[str, Any]) -> dict[str, Any]:
+    region = None
+    if row.get("region_code"):
+        region = {
+            "code": row["region_code"],
+            "name": row["region_name"],
+            "province": row["province"],
+        }
+    return {
+        "verdict": row["verdict"],
+        "score": row["score"],
+        "officials": json.loads(row["officials"] or "[]"),
+        "region": region,
+        "violations": json.loads(row["violations"] or "[]"),
+        "evidence": json.loads(row["evidence"] or "[]"),
+        "analyzer_version": row["analyzer_version"],
+    }
+
+
+def latest_findings(
+    db: Database,
+    *,
+    verdicts: tuple[str, ...] | None = None,
+    region_prefix: str | None = None,
+    since: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The newest finding per article, joined with its article and story cluster."""
+    where = ["f.id = (select max(id) from findings where article_id = a.id)"]
+    params: list[Any] = []
+    if verdicts:
+        where.append(f"f.verdict in ({', '.join('?' for _ in verdicts)})")
+        params.extend(verdicts)
+    if region_prefix:
+        where.append("(f.region_code = ? or f.region_code like ?)")
+        params.extend([region_prefix, region_prefix + ".%"])
+    if since:
+        where.append("coalesce(a.published, a.fetched_at) >= ?")
+        params.append(since)
+    sql = f"""
+        select a.id as article_id, a.url, a.site, a.title, a.published, a.fetched_at,
+               a.cluster_id, f.*
+        from articles a join findings f on f.article_id = a.id
+        where {" and ".join(where)}
+        order by coalesce(a.published, a.fetched_at), a.id
+    """
+    for row in db.query(sql, params):
+        finding = _decode_finding(row)
+        finding.update(
+            article_id=row["article_id"],
+            url=row["url"],
+            site=row["site"],
+            title=row["title"],
+            published=row["published"],
+            fetched_at=row["fetched_at"],
+            cluster_id=row["cluster_id"],
+        )
+        yield finding
+
+
+def cluster_articles(db: Database, cluster_id: int) -> list[dict[str, Any]]:
+    """Every article of a story, earliest first: the first is the original source."""
+    return list(
+        db.query(
+            "select id, url, site, sitename, title, published, fetched_at from articles "
+            "where cluster_id = ? order by coalesce(published, fetched_at), id",
+            [cluster_id],
+        )
+    )

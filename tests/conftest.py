@@ -1,0 +1,26 @@
+"""Shared fixtures: real SQLite files in temp dirs, paths to fixture data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pantau import store
+
+TESTS = Path(__file__).parent
+FIXTURES = TESTS / "fixtures"
+PROJECT = TESTS.parent
+SEEDS = PROJECT.parent / "shared" / "corpus" / "seeds"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "pantau.db"
+
+
+@pytest.fixture
+def db(db_path: Path):
+    database = store.open_db(db_path)
+    yield database
+    database.close()

@@ -1,0 +1,98 @@
+"""The store: migrations, WAL, article upsert semantics, findings per analyzer version."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from pantau import store
+
+
+def test_new_database_is_in_wal_mode_with_every_table(db):
+    assert db.journal_mode == "wal"
+    for table in ("articles", "clusters", "findings", "crawl_runs", "deliveries", "reviews"):
+        assert db[table].exists(), table
+    assert db["articles_fts"].exists()
+
+
+def test_opening_an_older_file_applies_only_the_missing_migrations(db_path: Path):
+    old = Database(db_path)
+    store.migrations.apply(old, stop_before="m003_dedup_index")
+    old.close()
+    assert not Database(db_path)["crawl_runs"].exists()
+    upgraded = store.open_db(db_path)
+    assert upgraded["crawl_runs"].exists()
+    applied = [m.name for m in store.migrations.applied(upgraded)]
+    assert applied == [m.name for m in store.migrations._migrations]
+
+
+def test_a_file_that_is_not_sqlite_gives_a_store_error_naming_it(tmp_path: Path):
+    bogus = tmp_path / "notes.db"
+    bogus.write_text("this is not a database\n" * 100)
+    with pytest.raises(store.StoreError, match="notes.db"):
+        store.open_db(bogus)
+
+
+def _record(url: str, text: str) -> dict:
+    return {
+        "url": url,
+        "site": "s",
+        "title": "T",
+        "text": text,
+        "fetched_at": "2024-04-24T00:00:00",
+    }
+
+
+def test_saving_the_same_text_twice_reports_unchanged_and_new_text_updated(db):
+    first_id, status = store.save_article(db, _record("https://a.id/1", "isi berita"))
+    assert status == "new"
+    assert store.save_article(db, _record("https://a.id/1", "isi  Berita")) == (
+        first_id,
+        "unchanged",
+    )
+    assert store.save_article(db, _record("https://a.id/1", "isi baru")) == (first_id, "updated")
+    assert db["articles"].count == 1
+
+
+def test_an_alias_url_finds_its_article(db):
+    article_id, _ = store.save_article(db, _record("https://a.id/1", "isi"))
+    store.add_url_alias(db, "https://a.id/1/amp", article_id)
+    assert store.article_id_for_url(db, "https://a.id/1/amp") == article_id
+    assert store.article_id_for_url(db, "https://a.id/2") is None
+
+
+def test_a_finding_is_replaced_per_analyzer_version_and_kept_across_versions(db):
+    article_id, _ = store.save_article(db, _record("https://a.id/1", "isi"))
+    finding = {
+        "verdict": "other",
+        "score": 0.1,
+        "officials": [],
+        "region": None,
+        "violations": [],
+        "evidence": [],
+    }
+    store.save_finding(db, article_id, finding, "v1")
+    store.save_finding(db, article_id, {**finding, "verdict": "breach"}, "v1")
+    store.save_finding(db, article_id, finding, "v2")
+    assert db["findings"].count == 2
+    latest = list(store.latest_findings(db))
+    assert [(f["verdict"], f["analyzer_version"]) for f in latest] == [("other", "v2")]
+
+
+def test_compressed_html_round_trips(db):
+    html = "<html><body>Bupati — ñ ✓</body></html>"
+    assert store.decompress_html(store.compress_html(html)).decode() == html
+
+
+def test_concurrent_writers_wait_instead_of_failing(db_path: Path):
+    one = store.open_db(db_path)
+    two = store.open_db(db_path)
+    one.execute("begin immediate")
+    one.execute("insert into clusters (title) values ('x')")
+    one.execute("commit")
+    two["clusters"].insert({"title": "y"})
+    assert two["clusters"].count == 2
+    assert isinstance(one.conn, sqlite3.Connection)
