@@ -1,48 +1,435 @@
-"""HTML -> Article with trafilatura. (Interface placeholder: the crawler helper deepens it.)"""
+"""HTML -> Article: trafilatura for the body, plus what Indonesian news pages need on top.
+
+trafilatura finds the main text and basic metadata. Regional outlets add things it does
+not know: dates printed as "Rabu, 24 April 2024 13:00 WIB" or "24/04/24", JSON-LD
+NewsArticle blocks with the exact publication time, "Baca juga:" links and share widgets
+inside the body, the same body printed twice (print versions), wrong charset
+declarations. The knowledge for that (month names, zones, furniture lines) lives in
+config/extraction.yaml.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import lxml.etree
+import lxml.html
 import py3langid
 import trafilatura
+from pydantic import Field
 from trafilatura.settings import Document
+from trafilatura.utils import load_html
 
 from extract.models import Article, Page
-from pantau.settings import PantauError
+from pantau.settings import (
+    DEFAULT_CONFIG_DIR,
+    PantauError,
+    StrictModel,
+    config_dir,
+    load_model,
+)
+
+ARTICLE_TYPES = {
+    "newsarticle",
+    "article",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "blogposting",
+    "webpage",
+}
+PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "dc.date.issued",
+    "dc.date",
+    "date",
+    "content_publishedtime",
+)
+DATE_CLASS = re.compile(r"date|time|tanggal|waktu|posted|publish|meta|byline|jam", re.I)
+CHARSET_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([a-zA-Z0-9_\-]+)""", re.I)
+ISO_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
+MAX_HTML_CHARS = 3_000_000
+# py3langid's cost grows with the text; a few paragraphs tell Indonesian from the rest.
+LANGUAGE_SAMPLE_CHARS = 1500
+# What extract_article asks of trafilatura (benchmarks/bench_pipeline.py times trafilatura
+# alone with the same options). `fast` skips its second extractor (readability), whose
+# comparison cost a third of trafilatura's time without changing a golden page.
+TRAFILATURA_OPTIONS: dict[str, Any] = {
+    "with_metadata": True,
+    "include_comments": False,
+    "include_tables": False,
+    "fast": True,
+}
 
 
 class ExtractionError(PantauError):
     """A page or file yields no usable article; the message names the URL or file."""
 
 
+# --- knowledge ----------------------------------------------------------------------
+
+
+class ExtractionConfig(StrictModel):
+    months: dict[int, list[str]]
+    timezones: dict[str, int]
+    default_timezone: str = "WIB"
+    furniture: list[str] = []
+    min_repeated_chars: int = Field(40, ge=1)
+    min_text_chars: int = Field(80, ge=0)
+
+
+class ExtractionRules:
+    """Compiled form of config/extraction.yaml."""
+
+    def __init__(self, config: ExtractionConfig):
+        self.config = config
+        self.month_of = {name: n for n, names in config.months.items() for name in names}
+        self.zones = {name.upper(): hours for name, hours in config.timezones.items()}
+        self.furniture = [re.compile(p, re.I) for p in config.furniture]
+        months = "|".join(sorted(self.month_of, key=len, reverse=True))
+        zones = "|".join(sorted(self.zones, key=len, reverse=True))
+        clock = (
+            r"(?:\s*[,|/\-–]?\s*(?:pukul|jam|pkl\.?)?\s*"
+            r"(?<![\d.:])(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?![\d]))?"
+        )
+        zone = rf"\s*(?:({zones})\b)?"
+        self.named_date = re.compile(
+            rf"\b(\d{{1,2}})\s+({months})\.?,?\s+(\d{{4}}){clock}{zone}", re.I
+        )
+        self.numeric_date = re.compile(
+            rf"(?<![\d/.-])(\d{{1,2}})[/.-](\d{{1,2}})[/.-](\d{{4}}|\d{{2}})(?![\d/.-]){clock}{zone}",
+            re.I,
+        )
+        self.iso_date = re.compile(
+            rf"\b(\d{{4}})-(\d{{2}})-(\d{{2}})(?:[T\s](\d{{2}}):(\d{{2}}))?{zone}"
+        )
+
+    def zone(self, name: str | None) -> timezone:
+        hours = self.zones.get((name or self.config.default_timezone).upper(), 7)
+        return timezone(timedelta(hours=hours))
+
+    def is_furniture(self, line: str) -> bool:
+        return any(p.search(line) for p in self.furniture)
+
+
+@lru_cache(maxsize=4)
+def load_rules(directory: Path | None = None) -> ExtractionRules:
+    path = config_dir(directory) / "extraction.yaml"
+    if not path.exists():
+        path = DEFAULT_CONFIG_DIR / "extraction.yaml"
+    return ExtractionRules(load_model(path, ExtractionConfig))
+
+
+# --- language -----------------------------------------------------------------------
+
+
 def detect_language(text: str) -> str:
-    lang, _ = py3langid.classify(text[:5000])
+    lang, _ = py3langid.classify(text[:LANGUAGE_SAMPLE_CHARS])
     return str(lang)
 
 
+# --- dates --------------------------------------------------------------------------
+
+
+def _build(
+    rules: ExtractionRules,
+    year: int,
+    month: int,
+    day: int,
+    hour: str | None,
+    minute: str | None,
+    second: str | None,
+    zone: str | None,
+) -> datetime | None:
+    if year < 100:
+        year += 2000
+    try:
+        return datetime(
+            year,
+            month,
+            day,
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            tzinfo=rules.zone(zone),
+        )
+    except ValueError:
+        return None
+
+
+def parse_indonesian_date(text: str, rules: ExtractionRules | None = None) -> datetime | None:
+    """The first date in visible text: "Rabu, 24 April 2024 13:00 WIB", "24/04/24", ISO.
+
+    Numeric dates are day/month/year, as Indonesian outlets print them. A date without a
+    zone is taken in the default zone (WIB).
+    """
+    rules = rules or load_rules()
+    candidates: list[tuple[int, datetime]] = []
+    if match := rules.named_date.search(text):
+        day, month_name, year, hour, minute, second, zone = match.groups()
+        month = rules.month_of[month_name.lower()]
+        if moment := _build(rules, int(year), month, int(day), hour, minute, second, zone):
+            candidates.append((match.start(), moment))
+    if match := rules.numeric_date.search(text):
+        d, m, y, hour, minute, second, zone = match.groups()
+        if moment := _build(rules, int(y), int(m), int(d), hour, minute, second, zone):
+            candidates.append((match.start(), moment))
+    if match := rules.iso_date.search(text):
+        y, m, d, hour, minute, zone = match.groups()
+        if moment := _build(rules, int(y), int(m), int(d), hour, minute, None, zone):
+            candidates.append((match.start(), moment))
+    return min(candidates, key=lambda c: c[0])[1] if candidates else None
+
+
+def parse_iso_datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    text = ISO_OFFSET.sub(r"\1:\2", text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment
+
+
+# --- decoding -----------------------------------------------------------------------
+
+
+def decode_html(raw: bytes) -> str:
+    """Bytes -> text, trusting valid UTF-8 over a declaration (which is often wrong)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = CHARSET_META.search(raw[:4096])
+    for encoding in ([declared.group(1).decode("ascii")] if declared else []) + ["cp1252"]:
+        try:
+            return raw.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return raw.decode("utf-8", errors="replace")
+
+
+# --- page metadata ------------------------------------------------------------------
+
+
+def parse_tree(html: str) -> lxml.html.HtmlElement | None:
+    """The page parsed once, exactly as trafilatura parses it, for it and for our readers."""
+    try:
+        return load_html(html[:MAX_HTML_CHARS])
+    except (lxml.etree.ParserError, ValueError, TypeError):
+        return None
+
+
+def iter_json_ld(tree: lxml.html.HtmlElement) -> Iterator[dict[str, Any]]:
+    for script in tree.xpath('//script[@type="application/ld+json"]'):
+        try:
+            data = json.loads(script.text_content() or "null", strict=False)
+        except ValueError:
+            continue
+        yield from _flatten_ld(data)
+
+
+def _flatten_ld(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for entry in data:
+            yield from _flatten_ld(entry)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _flatten_ld(data["@graph"])
+
+
+def _types(entry: dict[str, Any]) -> set[str]:
+    kind = entry.get("@type", [])
+    kinds = kind if isinstance(kind, list) else [kind]
+    return {str(k).lower() for k in kinds}
+
+
+def _author_names(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return _author_names(value.get("name"))
+    if isinstance(value, list):
+        return [name for entry in value for name in _author_names(entry)]
+    return []
+
+
+def json_ld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:
+    """Headline, datePublished and author of the page's (News)Article JSON-LD, if any."""
+    best: dict[str, Any] = {}
+    for entry in iter_json_ld(tree):
+        kinds = _types(entry)
+        if not kinds & ARTICLE_TYPES:
+            continue
+        found = {
+            "headline": entry.get("headline") or entry.get("name"),
+            "published": parse_iso_datetime(entry.get("datePublished")),
+            "author": ", ".join(dict.fromkeys(_author_names(entry.get("author")))) or None,
+        }
+        if kinds - {"webpage"} or not best:
+            best = {k: v for k, v in found.items() if v} | {
+                k: v for k, v in best.items() if v and not found.get(k)
+            }
+    return best
+
+
+def meta_contents(tree: lxml.html.HtmlElement) -> dict[str, str]:
+    """Each <meta> name/property/itemprop (lower-cased) -> its first non-empty content."""
+    found: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").lower()
+        content = meta.get("content")
+        if key and content and key not in found:
+            found[key] = str(content).strip()
+    return found
+
+
+def meta_content(tree: lxml.html.HtmlElement, names: Iterable[str]) -> str | None:
+    contents = meta_contents(tree)
+    return next((contents[name] for name in names if name in contents), None)
+
+
+def meta_published(tree: lxml.html.HtmlElement) -> datetime | None:
+    contents = meta_contents(tree)
+    for name in PUBLISHED_META:
+        if moment := parse_iso_datetime(contents.get(name)):
+            return moment
+    for element in tree.iter("time"):
+        if moment := parse_iso_datetime(element.get("datetime")):
+            return moment
+    return None
+
+
+def visible_published(tree: lxml.html.HtmlElement, rules: ExtractionRules) -> datetime | None:
+    """A date printed near the headline: date-ish elements first, then the page top."""
+    body = tree.find("body")
+    if body is None:
+        return None
+    for element in body.iter():
+        if not isinstance(element.tag, str) or element.tag in ("script", "style"):
+            continue
+        marker = f"{element.get('class') or ''} {element.get('id') or ''}"
+        if DATE_CLASS.search(marker):
+            text = " ".join(element.text_content().split())
+            if len(text) < 200 and (moment := parse_indonesian_date(text, rules)):
+                return moment
+    return None
+
+
+def canonical_link(tree: lxml.html.HtmlElement, url: str) -> str | None:
+    for link in tree.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        if "canonical" in rel and link.get("href"):
+            href = str(link.get("href")).strip()
+            if href.startswith(("http://", "https://", "/")):
+                from urllib.parse import urljoin
+
+                return urljoin(url, href)
+    return None
+
+
+def clean_title(title: str, sitename: str | None) -> str:
+    title = " ".join(title.split())
+    if sitename:
+        for separator in (" - ", " | ", " – ", " — ", " :: "):
+            suffix = f"{separator}{sitename}"
+            if title.lower().endswith(suffix.lower()):
+                return title[: -len(suffix)].strip()
+    return title
+
+
+# --- text ---------------------------------------------------------------------------
+
+
+def clean_text(text: str, rules: ExtractionRules | None = None) -> str:
+    """Drop furniture lines and paragraphs repeated on the page; keep order."""
+    rules = rules or load_rules()
+    seen: set[str] = set()
+    kept: list[str] = []
+    for line in text.splitlines():
+        paragraph = " ".join(line.split())
+        if not paragraph or rules.is_furniture(paragraph):
+            continue
+        key = paragraph.lower()
+        if len(paragraph) >= rules.config.min_repeated_chars:
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(paragraph)
+    return "\n".join(kept)
+
+
 def extract_article(html: str | bytes, url: str) -> Article:
-    doc = trafilatura.bare_extraction(
-        html, url=url, with_metadata=True, include_comments=False, as_dict=False
-    )
+    rules = load_rules()
+    text_html = decode_html(html) if isinstance(html, bytes) else html
+    if not text_html.strip():
+        raise ExtractionError(f"{url}: empty page")
+    tree = parse_tree(text_html)
+    if tree is None:
+        raise ExtractionError(f"{url}: no article text found")
+    try:
+        # trafilatura works on its own copy of the tree: ours stays intact for the readers.
+        doc = trafilatura.bare_extraction(tree, url=url, as_dict=False, **TRAFILATURA_OPTIONS)
+    except (ValueError, TypeError, lxml.etree.LxmlError) as exc:
+        raise ExtractionError(f"{url}: cannot parse page ({exc})") from None
     if not isinstance(doc, Document) or not doc.text:
         raise ExtractionError(f"{url}: no article text found")
-    published = None
-    if doc.date:
-        try:
-            published = datetime.fromisoformat(doc.date)
-        except ValueError:
-            published = None
+    text = clean_text(doc.text, rules)
+    if len(text) < rules.config.min_text_chars:
+        raise ExtractionError(f"{url}: too little article text ({len(text)} characters)")
+    ld = json_ld_article(tree)
+    sitename = doc.sitename
+    title = ld.get("headline") or doc.title or ""
+    published = (
+        ld.get("published")
+        or meta_published(tree)
+        or visible_published(tree, rules)
+        or _trafilatura_date(doc.date, rules)
+    )
     return Article(
         url=url,
-        title=doc.title or "",
-        text=doc.text,
+        title=clean_title(str(title), sitename),
+        text=text,
         published=published,
-        author=doc.author,
-        sitename=doc.sitename,
-        lang=detect_language(doc.text),
+        author=ld.get("author") or doc.author,
+        sitename=sitename,
+        lang=detect_language(text),
+        canonical_url=canonical_link(tree, url),
     )
+
+
+def _trafilatura_date(value: str | None, rules: ExtractionRules) -> datetime | None:
+    """trafilatura gives a day only: noon in the default zone keeps the day right."""
+    if not value:
+        return None
+    try:
+        day = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return day.replace(hour=day.hour or 12, tzinfo=day.tzinfo or rules.zone(None))
+
+
+def join_pages(pages: list[Article]) -> Article:
+    """A multi-page article: metadata of the first page, texts in order, repeats dropped."""
+    first = pages[0]
+    return replace(first, text=clean_text("\n".join(page.text for page in pages)))
 
 
 def read_document(path: Path, site: str = "local") -> tuple[Page, Article]:
@@ -57,7 +444,7 @@ def read_document(path: Path, site: str = "local") -> tuple[Page, Article]:
         return page, extract_article(raw, url)
     if path.suffix.lower() != ".txt":
         raise ExtractionError(f"{path}: not an .html or .txt file")
-    text = raw.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    text = decode_html(raw).replace("\r\n", "\n")
     title, _, body = text.strip().partition("\n")
     body = body.strip() or title
     if not text.strip():

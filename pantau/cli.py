@@ -9,12 +9,18 @@ import sys
 from pantau.commands import app
 from pantau.settings import PantauError
 
+COMMAND_MODULES = ("analysis", "crawl", "alerts", "stories", "evaluate", "service", "demo")
 
-def _register_commands() -> None:
-    # Imported for their side effect: each module adds its commands to `app`.
+
+def register_commands() -> None:
+    """Import each command module for its side effect of adding commands to `app`.
+
+    The modules import their stages lazily, so this stays cheap and `pantau --help`,
+    `pantau status` and every scheduled subprocess start fast.
+    """
     import importlib
 
-    for name in ("analysis", "crawl", "alerts", "stories", "evaluate", "service", "demo"):
+    for name in COMMAND_MODULES:
         importlib.import_module(f"pantau.commands.{name}")
 
 
@@ -29,7 +35,7 @@ def configure_logging(json_lines: bool = False) -> None:
 
 def main() -> None:
     configure_logging()
-    _register_commands()
+    register_commands()
     try:
         app()
     except PantauError as exc:

@@ -53,6 +53,8 @@ class CrawlSettings(StrictModel):
     default_interval_minutes: int = Field(60, ge=1)
     max_concurrent_crawls: int = Field(2, ge=1)
     jitter_seconds: int = Field(120, ge=0)
+    # The scheduler stops a crawl running longer than this, so a hung site cannot hold a slot.
+    max_run_minutes: int = Field(120, ge=1)
     max_pages: int = Field(500, ge=1)
 
     @property
@@ -61,11 +63,33 @@ class CrawlSettings(StrictModel):
 
 
 class DedupSettings(StrictModel):
+    """Story clustering; the thresholds are chosen from measurements (see settings.yaml)."""
+
     num_perm: int = Field(128, ge=16)
     shingle_words: int = Field(5, ge=1)
-    lsh_threshold: float = Field(0.5, gt=0, lt=1)
-    jaccard_min: float = Field(0.5, gt=0, le=1)
+    lsh_threshold: float = Field(0.3, gt=0, lt=1)
+    jaccard_min: float = Field(0.4, gt=0, le=1)
     containment_min: float = Field(0.7, gt=0, le=1)
+    min_shingles: int = Field(8, ge=1)
+    max_words: int = Field(5000, ge=50)
+    max_candidates: int = Field(50, ge=1)
+    furniture_patterns: list[str] = [
+        r"^(baca( juga)?|simak( juga)?|lihat( juga)?|berita terkait|artikel terkait)\b",
+        r"^(sumber|editor|penulis|pewarta|reporter|redaktur|foto|caption)\s*:",
+        r"^(bagikan|share|ikuti|follow|dapatkan|download|unduh|klik|tonton|gabung)\b",
+        r"^(copyright|hak cipta|©)",
+        r"^\(?[a-z]{2,5}(/[a-z]{2,5})+\)?$",
+    ]
+
+    @field_validator("furniture_patterns")
+    @classmethod
+    def _valid_patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from exc
+        return patterns
 
 
 class SmtpSettings(StrictModel):
@@ -115,6 +139,8 @@ class SiteConfig(StrictModel):
     allowed_domains: list[str] = []
     region: str | None = Field(None, pattern=r"^\d{2}(\.\d{2})?$")
     interval_minutes: int | None = Field(None, ge=1)
+    # Seconds-level intervals exist so tests can run the real scheduler for a few seconds.
+    interval_seconds: int | None = Field(None, ge=1)
     cron: str | None = None
     enabled: bool = True
 

@@ -14,6 +14,14 @@ PROJECT = TESTS.parent
 SEEDS = PROJECT.parent / "shared" / "corpus" / "seeds"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def every_command_registered() -> None:
+    """CLI tests drive the same app `pantau` runs, with every command module registered."""
+    from pantau.cli import register_commands
+
+    register_commands()
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "pantau.db"

@@ -11,10 +11,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from crawler.ingest import Ingestor
-from extract.detect import load_detector
 from extract.models import Article
-from extract.text import ExtractionError, read_document
 from pantau import store
 from pantau.commands import (
     DbOption,
@@ -28,6 +25,9 @@ from pantau.commands import (
 )
 
 log = logging.getLogger(__name__)
+
+# The stages (spaCy, trafilatura, datasketch) are imported inside each command, so that
+# `pantau --help`, `pantau status` and every scheduled subprocess start fast.
 
 PathsArgument = Annotated[
     list[Path], typer.Argument(help=".html or .txt files, or folders of them.")
@@ -54,6 +54,9 @@ def print_jsonl(obj: dict[str, Any]) -> None:
 @app.command()
 def analyze(paths: PathsArgument, fmt: FormatOption = "jsonl") -> None:
     """Detect suspected breaches in local article files and print one finding per file."""
+    from extract.detect import load_detector
+    from extract.text import ExtractionError, read_document
+
     check_format(fmt)
     detector = load_detector()
     failures = 0
@@ -105,6 +108,9 @@ def findings_table(rows: list[dict[str, Any]]) -> Table:
 @app.command()
 def ingest(paths: PathsArgument, db: DbOption = None, site: str = "local") -> None:
     """Store local article files through the same chain as crawled pages."""
+    from crawler.ingest import Ingestor
+    from extract.text import ExtractionError, read_document
+
     current = settings()
     database = open_database(db, current)
     ingestor = Ingestor(database, current)
@@ -156,8 +162,15 @@ def findings(
         row["source"] = row["url"]
         row["cluster"] = {
             "id": cluster_id,
+            "outlets": len({a["site"] for a in articles}),
             "articles": [
-                {"url": a["url"], "site": a["site"], "published": a["published"]} for a in articles
+                {
+                    "url": a["url"],
+                    "site": a["site"],
+                    "title": a["title"],
+                    "published": a["published"],
+                }
+                for a in articles
             ],
         }
         row["cluster_urls"] = [a["url"] for a in articles]
@@ -176,6 +189,8 @@ def reanalyze(
     ] = False,
 ) -> None:
     """Run the current detector over stored articles (no recrawl after a rule change)."""
+    from extract.detect import load_detector
+
     database = open_database(db)
     detector = load_detector()
     where = "lang is null or lang = 'id'"

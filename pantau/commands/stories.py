@@ -1,1 +1,136 @@
-"""Commands owned by the stories stage (registered on pantau.commands.app)."""
+"""stories, stories-reindex: the story clusters (copies of one article across outlets)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlite_utils import Database
+
+from pantau import store
+from pantau.commands import (
+    DbOption,
+    FormatOption,
+    app,
+    check_format,
+    open_database,
+    out,
+    settings,
+)
+
+VERDICT_RANK = {"breach": 2, "advisory": 1, "other": 0}
+
+
+def list_stories(db: Database, min_articles: int = 1) -> list[dict[str, Any]]:
+    """Every story with at least `min_articles` articles, most recently grown first."""
+    clusters = db.query(
+        "select c.id, c.title, c.first_article_id, c.first_seen, c.created_at, c.updated_at, "
+        "count(a.id) as size from clusters c join articles a on a.cluster_id = c.id "
+        "group by c.id having count(a.id) >= ? order by c.updated_at desc, c.id desc",
+        [min_articles],
+    )
+    return [describe_story(db, cluster) for cluster in clusters]
+
+
+def describe_story(db: Database, cluster: dict[str, Any]) -> dict[str, Any]:
+    articles = store.cluster_articles(db, cluster["id"])
+    joined = {
+        row["article_id"]: row
+        for row in db.query(
+            "select m.* from dedup_matches m join articles a on a.id = m.article_id "
+            "where a.cluster_id = ?",
+            [cluster["id"]],
+        )
+    }
+    first = next((a for a in articles if a["id"] == cluster["first_article_id"]), None)
+    if first is None and articles:
+        first = articles[0]
+    return {
+        "id": cluster["id"],
+        "title": cluster["title"],
+        "first_seen": cluster["first_seen"],
+        "updated_at": cluster["updated_at"],
+        "first_article": _article(first, joined) if first else None,
+        "articles": [_article(a, joined) for a in articles],
+        "outlets": len({a["site"] for a in articles}),
+        "finding": best_finding(db, cluster["id"]),
+    }
+
+
+def _article(row: dict[str, Any], joined: dict[int, dict[str, Any]]) -> dict[str, Any]:
+    match = joined.get(row["id"], {})
+    return {
+        "id": row["id"],
+        "url": row["url"],
+        "site": row["site"],
+        "title": row["title"],
+        "published": row["published"] or row["fetched_at"],
+        "joined_at": match.get("joined_at"),
+        "match": match.get("method"),
+        "jaccard": match.get("jaccard"),
+        "containment": match.get("containment"),
+    }
+
+
+def best_finding(db: Database, cluster_id: int) -> dict[str, Any] | None:
+    """The strongest newest finding among the story's articles: what the story is about."""
+    rows = list(
+        db.query(
+            "select f.verdict, f.score, f.article_id from articles a join findings f "
+            "on f.article_id = a.id and f.id = (select max(id) from findings "
+            "where article_id = a.id) where a.cluster_id = ?",
+            [cluster_id],
+        )
+    )
+    if not rows:
+        return None
+    best = max(rows, key=lambda r: (VERDICT_RANK.get(r["verdict"], 0), r["score"] or 0.0))
+    return {"verdict": best["verdict"], "score": best["score"], "article_id": best["article_id"]}
+
+
+def stories_table(stories: list[dict[str, Any]]) -> Table:
+    table = Table("id", "title", "first source", "articles", "outlets", "verdict")
+    for story in stories:
+        first = story["first_article"] or {}
+        finding = story["finding"] or {}
+        table.add_row(
+            str(story["id"]),
+            story["title"] or "",
+            f"{first.get('site', '')} {first.get('published') or ''}".strip(),
+            str(len(story["articles"])),
+            str(story["outlets"]),
+            finding.get("verdict", ""),
+        )
+    return table
+
+
+@app.command()
+def stories(
+    db: DbOption = None,
+    fmt: FormatOption = "table",
+    min_articles: Annotated[
+        int, typer.Option("--min-articles", min=1, help="Only stories with this many articles.")
+    ] = 1,
+) -> None:
+    """List stories: each article with every outlet that carried a copy of it."""
+    check_format(fmt)
+    found = list_stories(open_database(db), min_articles)
+    if fmt == "jsonl":
+        for story in found:
+            out.print(json.dumps(story, ensure_ascii=False), markup=False)
+    else:
+        out.print(stories_table(found))
+
+
+@app.command("stories-reindex")
+def stories_reindex(db: DbOption = None) -> None:
+    """Rebuild the copy-finding index from stored texts after changing dedup settings."""
+    current = settings()
+    database = open_database(db, current)
+    database.execute("delete from dedup_meta")
+    from extract.dedup import StoryIndex  # datasketch pulls in scipy: load only here
+
+    count = StoryIndex(database, current.dedup).rebuild()
+    out.print(f"reindexed {count} article(s); existing stories are unchanged")

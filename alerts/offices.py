@@ -1,0 +1,167 @@
+"""Which Bawaslu office sees which region, and the national list of offices.
+
+Bawaslu mirrors the administrative map: Bawaslu RI oversees the whole country, a Bawaslu
+Provinsi every kabupaten/kota in its province, a Bawaslu Kabupaten/Kota its own area. Scope is
+therefore a prefix match on Kemendagri codes ("17" covers "17.08"). Regions arrive as plain
+values with `code`, `name` and `province` so this module never depends on the gazetteer's
+implementation (alerts may not import extract).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from email.utils import parseaddr
+from typing import Protocol
+
+import yaml
+
+from pantau.settings import OfficeConfig
+
+log = logging.getLogger(__name__)
+
+RI_OFFICE_ID = "ri"
+
+
+class RegionLike(Protocol):
+    """What generate needs of a region (extract.models.Region fits; alerts cannot import it)."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def province(self) -> str: ...
+
+
+def covers(office: OfficeConfig, region_code: str | None) -> bool:
+    """Does a finding in `region_code` belong to this office's area?
+
+    Bawaslu RI (level "ri" with no region list) sees everything, including findings whose
+    region could not be identified; other offices only see findings placed inside one of
+    their codes.
+    """
+    if office.level == "ri" and not office.regions:
+        return True
+    if not region_code:
+        return False
+    return any(region_code == code or region_code.startswith(code + ".") for code in office.regions)
+
+
+def min_score(office: OfficeConfig, default: float) -> float:
+    return office.min_score if office.min_score is not None else default
+
+
+_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+")
+
+
+def envelope(entry: str) -> str:
+    """The bare address of a To/Cc entry, which may be written `Nama <a@b.id>`."""
+    return parseaddr(entry)[1] if "<" in entry else entry.strip()
+
+
+def recipients(office: OfficeConfig) -> list[str]:
+    """Every envelope recipient (To then Cc), each once, in order."""
+    seen: dict[str, None] = {}
+    for entry in [*office.to, *office.cc]:
+        seen.setdefault(envelope(entry), None)
+    return [address for address in seen if address]
+
+
+def invalid_addresses(office: OfficeConfig) -> list[str]:
+    """Entries that are not a plain mail address (a typo, a stray line break)."""
+    return [
+        entry
+        for entry in [*office.to, *office.cc]
+        if not _ADDRESS.fullmatch(envelope(entry)) or re.search(r"[\x00-\x1f\x7f]", entry)
+    ]
+
+
+def ready_offices(offices: Iterable[OfficeConfig]) -> tuple[list[OfficeConfig], list[OfficeConfig]]:
+    """Split into offices that can receive mail and those still lacking recipients."""
+    ready: list[OfficeConfig] = []
+    skipped: list[OfficeConfig] = []
+    for office in offices:
+        (ready if recipients(office) else skipped).append(office)
+    for office in skipped:
+        log.warning("office %s (%s) has no recipients: skipped", office.id, office.name)
+    return ready, skipped
+
+
+# --- the national list -------------------------------------------------------------
+
+
+def office_id_for(region: RegionLike) -> str:
+    """Ids follow Kemendagri codes: stable when a region is renamed."""
+    prefix = "prov" if "." not in region.code else "kabkota"
+    return f"{prefix}-{region.code}"
+
+
+def office_name_for(region: RegionLike) -> str:
+    if "." not in region.code:
+        return f"Bawaslu Provinsi {region.name}"
+    return f"Bawaslu {region.name}"
+
+
+def generate_offices(
+    provinces: Iterable[RegionLike], regencies: Iterable[RegionLike]
+) -> list[OfficeConfig]:
+    """Bawaslu RI, then each province followed by its kabupaten/kota, without recipients."""
+    by_province: dict[str, list[RegionLike]] = {}
+    for regency in regencies:
+        by_province.setdefault(regency.code.split(".")[0], []).append(regency)
+    offices = [OfficeConfig(id=RI_OFFICE_ID, name="Bawaslu RI", level="ri")]
+    for province in sorted(provinces, key=lambda region: region.code):
+        offices.append(
+            OfficeConfig(
+                id=office_id_for(province),
+                name=office_name_for(province),
+                level="provinsi",
+                regions=[province.code],
+            )
+        )
+        for regency in sorted(by_province.pop(province.code, []), key=lambda r: r.code):
+            offices.append(
+                OfficeConfig(
+                    id=office_id_for(regency),
+                    name=office_name_for(regency),
+                    level="kabkota",
+                    regions=[regency.code],
+                )
+            )
+    for code in sorted(by_province):
+        log.warning("kabupaten/kota under unknown province %s left out", code)
+    return offices
+
+
+OFFICES_HEADER = """\
+# Bawaslu offices that receive the morning digest (generated by `pantau offices generate`).
+# Fill in `to` (and optionally `cc`) for each office that should receive mail; an office
+# without recipients is skipped with a warning. `min_score` overrides settings.yaml
+# digest.min_score; `send_empty: true` sends a short email on days with nothing new.
+"""
+
+
+def offices_yaml(offices: Iterable[OfficeConfig]) -> str:
+    """The offices.yaml text for a list of offices, keys in a readable order."""
+    entries = []
+    for office in offices:
+        entry: dict[str, object] = {
+            "id": office.id,
+            "name": office.name,
+            "level": office.level,
+            "regions": list(office.regions),
+            "to": list(office.to),
+            "cc": list(office.cc),
+        }
+        if office.min_score is not None:
+            entry["min_score"] = office.min_score
+        entry["send_empty"] = office.send_empty
+        entries.append(entry)
+    body = yaml.safe_dump(
+        {"offices": entries}, allow_unicode=True, sort_keys=False, default_flow_style=None
+    )
+    return OFFICES_HEADER + body

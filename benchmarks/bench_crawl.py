@@ -1,0 +1,358 @@
+"""Loopback crawl of a generated news site with the real spider, pipeline on and off.
+
+The site is the first N corpus pages (which only link to earlier pages, so any prefix is
+a closed site) plus a robots.txt, a sitemap and listing pages, served from memory on
+127.0.0.1 by a thread of this process pinned to one core; `pantau crawl` runs in a
+subprocess pinned to the other, with a temporary PANTAU_CONFIG (no download delay, high
+per-domain concurrency) and a fresh SQLite file. Pages per second is counted at the
+server: article pages served between the first and the last request of the crawl.
+
+The "off" run sets PANTAU_CRAWL_PIPELINE=off, which the crawler honours by running no
+item pipeline (crawler/settings.py): items are dropped before extraction and ingest. A
+run that stored articles anyway did not measure the baseline and fails the stage.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import yaml
+
+from benchmarks.corpus import OUTLETS, DocEntry
+from pantau.settings import DEFAULT_CONFIG_DIR, PROJECT_ROOT
+
+LISTING_SIZE = 50
+SITE_ID = "bench"
+ARTICLE_PATTERN = r"/berita/\d{4}/\d{2}/\d{2}/"
+
+
+class CrawlBenchError(Exception):
+    """The crawl under test did not run (nothing fetched): no figure to report."""
+
+
+@dataclass
+class ServedSite:
+    """Every response body of the loopback site, keyed by path, built before serving."""
+
+    pages: dict[str, tuple[bytes, str]]
+    article_paths: set[str]
+    hits: dict[str, int] = field(default_factory=dict)
+    first_request: float | None = None
+    last_article: float | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, path: str) -> None:
+        now = time.perf_counter()
+        with self.lock:
+            if self.first_request is None:
+                self.first_request = now
+            kind = "article" if path in self.article_paths else "other"
+            self.hits[kind] = self.hits.get(kind, 0) + 1
+            if kind == "article":
+                self.last_article = now
+
+    def reset(self) -> None:
+        with self.lock:
+            self.hits = {}
+            self.first_request = None
+            self.last_article = None
+
+
+def build_site(corpus: Path, entries: list[DocEntry], base: str) -> ServedSite:
+    pages: dict[str, tuple[bytes, str]] = {}
+    html_type = "text/html; charset=utf-8"
+    for entry in entries:
+        body = (corpus / entry.file).read_bytes()
+        for _, _, outlet_base in OUTLETS:
+            body = body.replace(outlet_base.encode(), base.encode())
+        pages[entry.path] = (body, html_type)
+    newest_first = sorted(entries, key=lambda e: e.index, reverse=True)
+    pages["/robots.txt"] = (
+        f"User-agent: *\nDisallow: /wp-admin/\nSitemap: {base}/sitemap.xml\n".encode(),
+        "text/plain",
+    )
+    pages["/sitemap.xml"] = (sitemap(newest_first, base), "application/xml")
+    listing_count = max(1, -(-len(entries) // LISTING_SIZE))
+    for number in range(1, listing_count + 1):
+        chunk = newest_first[(number - 1) * LISTING_SIZE : number * LISTING_SIZE]
+        page = listing(chunk, base, number, number < listing_count)
+        pages[f"/indeks/{number}"] = (page, html_type)
+    pages["/"] = pages["/indeks/1"]
+    return ServedSite(pages, {e.path for e in entries})
+
+
+def sitemap(entries: list[DocEntry], base: str) -> bytes:
+    urls = "".join(
+        f"<url><loc>{escape(base + e.path)}</loc><lastmod>{lastmod(e)}</lastmod></url>"
+        for e in entries
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+    ).encode()
+
+
+def lastmod(entry: DocEntry) -> str:
+    day = datetime.strptime("/".join(entry.path.split("/")[2:5]), "%Y/%m/%d")
+    return day.strftime("%Y-%m-%dT00:00:00+07:00")
+
+
+def listing(entries: list[DocEntry], base: str, number: int, has_next: bool) -> bytes:
+    items = "".join(f'<li><a href="{base}{e.path}">{escape(e.title)}</a></li>' for e in entries)
+    next_link = f'<link rel="next" href="{base}/indeks/{number + 1}">' if has_next else ""
+    return (
+        f'<!DOCTYPE html><html lang="id"><head><title>Indeks Berita - Halaman {number}'
+        f"</title>{next_link}</head><body><h1>Indeks Berita</h1><ul>{items}</ul></body></html>"
+    ).encode()
+
+
+def handler_for(site: ServedSite) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            path = self.path.split("?", 1)[0].split("#", 1)[0]
+            site.record(path)
+            found = site.pages.get(path) or site.pages.get(path.rstrip("/"))
+            body, ctype = found if found else (b"<h1>404</h1>", "text/html")
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            return
+
+    return Handler
+
+
+def pin_this_thread_to(cpu: int) -> None:
+    if hasattr(os, "sched_setaffinity") and cpu in os.sched_getaffinity(0):
+        os.sched_setaffinity(0, {cpu})
+
+
+def cpus() -> list[int]:
+    return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
+
+
+def write_config(directory: Path, base: str, workdir: Path, max_pages: int) -> None:
+    """settings.yaml tuned for loopback (no delay, high concurrency) + one-site sites.yaml."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for item in DEFAULT_CONFIG_DIR.iterdir():
+        if item.name not in ("settings.yaml", "sites.yaml"):
+            (directory / item.name).symlink_to(item)
+    project = DEFAULT_CONFIG_DIR / "settings.yaml"
+    settings = yaml.safe_load(project.read_text(encoding="utf-8")) if project.exists() else {}
+    settings = settings or {}
+    settings.update(
+        db_path=str(workdir / "crawl.db"),
+        crawl_state_dir=str(workdir / "crawl-state"),
+        outbox_dir=str(workdir / "outbox"),
+    )
+    crawl = dict(settings.get("crawl") or {})
+    crawl.update(
+        obey_robots=True,
+        concurrent_requests=32,
+        concurrent_per_domain=16,
+        download_delay=0,
+        autothrottle_max_delay=1,
+        autothrottle_target_concurrency=16,
+        download_timeout=60,
+        retry_times=1,
+        max_pages=max_pages,
+    )
+    settings["crawl"] = crawl
+    (directory / "settings.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    site = {
+        "id": SITE_ID,
+        "name": "Bench Loopback News",
+        "url": base + "/",
+        "sitemaps": [base + "/sitemap.xml"],
+        "article_pattern": ARTICLE_PATTERN,
+    }
+    (directory / "sites.yaml").write_text(yaml.safe_dump({"sites": [site]}), encoding="utf-8")
+
+
+def stored_articles(db_path: Path) -> int:
+    import sqlite3
+
+    if not db_path.exists():
+        return 0
+    conn = sqlite3.connect(db_path)
+    try:
+        return int(conn.execute("select count(*) from articles").fetchone()[0])
+    except sqlite3.DatabaseError:
+        return 0
+    finally:
+        conn.close()
+
+
+def crawl_once(
+    site: ServedSite,
+    base: str,
+    articles: int,
+    pipeline: bool,
+    crawler_cpu: int,
+    timeout: float = 1800,
+) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="pantau-bench-crawl-"))
+    try:
+        config = workdir / "config"
+        write_config(config, base, workdir, articles)
+        env = dict(os.environ, PANTAU_CONFIG=str(config), PANTAU_LOG_LEVEL="ERROR")
+        env.pop("PANTAU_DB", None)
+        if not pipeline:
+            env["PANTAU_CRAWL_PIPELINE"] = "off"
+        db_path = workdir / "crawl.db"
+        command = [
+            str(Path(sys.executable).parent / "pantau"),
+            "crawl",
+            SITE_ID,
+            "--db",
+            str(db_path),
+            "--max-pages",
+            str(articles),
+        ]
+        command += ["--no-progress"]
+        site.reset()
+        started = time.perf_counter()
+        run = run_measured(command, env, crawler_cpu, timeout)
+        served = site.hits.get("article", 0)
+        # From the first request to the crawl's exit: includes the pipeline's tail.
+        window = run.ended - site.first_request if site.first_request else 0.0
+        return {
+            "pipeline": pipeline,
+            "exit_code": run.exit_code,
+            "article_pages_served": served,
+            "other_requests": site.hits.get("other", 0),
+            "crawl_seconds": round(window, 2),
+            "wall_seconds": round(run.ended - started, 2),
+            "pages_per_s": round(served / window, 1) if window > 0 else 0.0,
+            "articles_stored": stored_articles(db_path),
+            "crawler_cpu_s": round(run.cpu_s, 2),
+            "crawler_cpu_ms_per_page": round(1000 * run.cpu_s / served, 1) if served else None,
+            "crawler_peak_mb": run.peak_mb,
+            "via": "pantau crawl",
+            "stderr_tail": run.stderr[-600:] if run.exit_code or not served else "",
+        }
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@dataclass
+class Measured:
+    exit_code: int
+    stderr: str
+    cpu_s: float
+    peak_mb: float
+    ended: float  # perf_counter() when the process had exited
+
+
+def run_measured(command: list[str], env: dict[str, str], cpu: int, timeout: float) -> Measured:
+    """Run the crawl pinned to `cpu`, with its CPU time (wait4) and peak RSS.
+
+    The peak is the kernel's VmHWM of the crawl's own address space, polled until it
+    exits: ru_maxrss of a child also counts this (large) process at the moment of fork.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            command, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=err, preexec_fn=pinner(cpu)
+        )
+        peak_kb = [0]
+        done = threading.Event()
+        poller = threading.Thread(target=poll_hwm, args=(proc.pid, peak_kb, done), daemon=True)
+        poller.start()
+        killer = threading.Timer(timeout, proc.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            ended = time.perf_counter()
+            killer.cancel()
+            done.set()
+            poller.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        peak = peak_kb[0] or usage.ru_maxrss
+        return Measured(
+            proc.returncode,
+            err.read().decode("utf-8", "replace"),
+            usage.ru_utime + usage.ru_stime,
+            round(peak / 1024, 1),
+            ended,
+        )
+
+
+def poll_hwm(pid: int, peak_kb: list[int], done: threading.Event) -> None:
+    status = Path(f"/proc/{pid}/status")
+    while not done.is_set():
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak_kb[0] = max(peak_kb[0], int(line.split()[1]))
+        except (OSError, ValueError, IndexError):
+            pass
+        done.wait(0.2)
+
+
+def pinner(cpu: int) -> Callable[[], None] | None:
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
+def run(corpus: Path, entries: list[DocEntry], articles: int = 2000) -> dict[str, Any]:
+    """Crawl the same loopback site with the pipeline on, then off; pages/s of each."""
+    entries = entries[:articles]
+    available = cpus()
+    server_cpu, crawler_cpu = (available[1], available[0]) if len(available) > 1 else (0, 0)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    site = build_site(corpus, entries, base)
+    server.RequestHandlerClass = handler_for(site)
+    server.daemon_threads = True
+    previous = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    pin_this_thread_to(server_cpu)  # request threads inherit the serving thread's mask
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    if previous is not None:  # the serving thread keeps its own mask; request threads inherit it
+        os.sched_setaffinity(0, previous)
+    try:
+        on = crawl_once(site, base, len(entries), True, crawler_cpu)
+        if not on["article_pages_served"]:
+            raise CrawlBenchError(f"the crawl fetched no article: {on['stderr_tail']}")
+        off = crawl_once(site, base, len(entries), False, crawler_cpu)
+        honoured = off["article_pages_served"] > 0 and off["articles_stored"] == 0
+        if not honoured:
+            raise CrawlBenchError(
+                f"PANTAU_CRAWL_PIPELINE=off stored {off['articles_stored']} articles"
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+    ratio = on["pages_per_s"] / off["pages_per_s"] if off["pages_per_s"] else None
+    return {
+        "site_articles": len(entries),
+        "server_cpu": server_cpu,
+        "crawler_cpu": crawler_cpu,
+        "pipeline_on": on,
+        "pipeline_off": off,
+        "pipeline_off_switch_honoured": honoured,
+        "crawl_pages_per_s": on["pages_per_s"],
+        "crawl_pipeline_off_pages_per_s": off["pages_per_s"],
+        "crawl_pipeline_ratio": round(ratio, 3) if ratio else None,
+    }

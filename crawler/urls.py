@@ -1,0 +1,124 @@
+"""URL canonicalisation: one article, one URL, however it was linked.
+
+Regional outlets link the same story as http and https, with and without a trailing
+slash, as an AMP copy, and with campaign parameters appended by social shares. The
+crawler folds all of them before deciding whether a URL is already known, so a story
+is fetched and stored once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gbraid",
+        "wbraid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "ref_src",
+        "ref_url",
+        "share",
+        "amp",
+        "amp_js_v",
+        "amp_gsa",
+        "usqp",
+        "outputtype",
+        "cx_testid",
+        "cx_testvariant",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "vero_")
+AMP_SUFFIX = re.compile(r"/amp/?$")
+AMP_PREFIX = re.compile(r"^/amp(/.+)$")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_http_url(url: str) -> bool:
+    return urlsplit(url).scheme in ("http", "https")
+
+
+def is_tracking_param(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def strip_amp_path(path: str) -> str:
+    """`/berita/x/amp/` and `/amp/berita/x/` are AMP copies of `/berita/x/`."""
+    if AMP_SUFFIX.search(path) and path.rstrip("/") != "/amp":
+        return AMP_SUFFIX.sub("/", path)
+    if match := AMP_PREFIX.match(path):
+        return match.group(1)
+    return path
+
+
+def canonicalize(url: str, base: str | None = None) -> str:
+    """The one form under which an article URL is stored and looked up.
+
+    Lower-case scheme and host, no default port, no fragment, no tracking or AMP
+    parameters, no AMP path, remaining query parameters sorted.
+    """
+    if base:
+        url = urljoin(base, url.strip())
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port
+    netloc = host if port is None or DEFAULT_PORTS.get(scheme) == port else f"{host}:{port}"
+    path = strip_amp_path(re.sub(r"/{2,}", "/", parts.path or "/"))
+    query_pairs = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not is_tracking_param(key)
+    ]
+    query = urlencode(sorted(query_pairs))
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def url_variants(url: str) -> list[str]:
+    """The forms a stored URL may have been saved under: http/https x trailing slash."""
+    canonical = canonicalize(url)
+    parts = urlsplit(canonical)
+    paths = {parts.path}
+    if parts.path != "/":
+        paths.add(parts.path.rstrip("/") if parts.path.endswith("/") else parts.path + "/")
+    variants = [canonical]
+    for scheme in ("https", "http"):
+        for path in sorted(paths):
+            candidate = urlunsplit((scheme, parts.netloc, path, parts.query, ""))
+            if candidate not in variants:
+                variants.append(candidate)
+    return variants
+
+
+def fold_key(url: str) -> str:
+    """A key equal for every variant of one URL (scheme and trailing slash ignored)."""
+    parts = urlsplit(canonicalize(url))
+    host = parts.netloc.removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/') or '/'}" + (f"?{parts.query}" if parts.query else "")
+
+
+def registered_domain(url: str) -> str:
+    """Host without a leading `www.`: the domain an entry allows by default."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host.removeprefix("www.")
+
+
+def site_domains(url: str, extra: Iterable[str] = ()) -> list[str]:
+    domains = [registered_domain(url), *extra]
+    return sorted({d.lower() for d in domains if d})
+
+
+def in_domains(url: str, domains: Iterable[str]) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == d or host.endswith("." + d) for d in domains)

@@ -1,0 +1,688 @@
+"""Who holds which position: link names, initials, units and places to position spans.
+
+Indonesian news writes an official in a handful of shapes, all handled here around each
+position span the SpanRuler found:
+
+- title first:   "Sekda Kepahiang Hartono", "Kepala Diskominfo PPU Khairudin"
+- name first:    "Khairiman selaku Kadin Kominfo", "Budi, Kepala Desa Sukamaju"
+- apposition:    "Kepala Desa Sukamaju, Fulan, ..."
+- initials:      "oknum ASN berinisial AB", "Camat Cibadak (berinisial Z)"
+- speakers:      "..., kata Ketua Bawaslu Erwin" / "Kepala BKPSDM X mengatakan": marked so they
+                 are never taken for the accused of the sentence they speak.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from spacy.tokens import Span
+
+from extract.detect.rules import PositionRule, RuleSet
+from extract.detect.tokens import Tok as Token
+from extract.detect.tokens import Tokens as Doc
+from extract.detect.tokens import TokSpan
+from extract.models import Region
+from extract.regions import RegionMention
+
+HONORIFICS = {
+    "h.",
+    "hj.",
+    "dr.",
+    "drs.",
+    "dra.",
+    "ir.",
+    "prof.",
+    "sdr.",
+    "sdri.",
+    "bpk.",
+    "ny.",
+    "tn.",
+}
+PLACE_WORDS = {
+    "desa", "kelurahan", "kecamatan", "kampung", "nagari", "gampong", "dusun", "pekon", "distrik",
+    "kel.", "kec.", "ds.", "lingkungan", "jorong", "tiyuh", "kalurahan", "kapanewon", "padukuhan",
+    "kemantren",
+}  # fmt: skip
+PLACE_TAILS = {
+    "barat", "timur", "utara", "selatan", "tengah", "raya", "baru", "jaya", "hilir", "hulu",
+    "ilir", "ulu", "lama", "indah", "makmur", "sari", "mulya", "asri", "kota", "laut", "darat",
+    "dalam", "luar", "atas", "bawah", "satu", "dua", "tiga", "i", "ii", "iii", "iv", "v", "vi",
+    "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv",
+}  # fmt: skip
+FACILITY_WORDS = {"puskesmas", "pustu", "polsek", "koramil", "sdn", "smpn", "sman", "smkn", "pasar"}
+FORMER = {"mantan", "eks", "bekas", "purnawirawan", "pensiunan", "purna"}
+ANAPHORA = {"tersebut", "itu", "bersangkutan", "setempat"}
+APPOSITION_FILLERS = {
+    "sebuah", "di", "setempat", "dari", "pada", "kalurahan", "kelurahan", "desa", "kecamatan",
+    "dusun", "ini", "salah", "satu", "seorang", "wilayah", "lingkungan",
+}  # fmt: skip
+VERB_PREFIXES = ("diper", "di", "ter", "meng", "meny", "mem", "men", "me", "ber", "")
+CONNECTORS = {"di", "pada", "dari"}
+CONNECTOR_FILLERS = {"lingkungan", "wilayah", "jajaran", "salah", "satu", "bawah"}
+# Between a title and its holder: "Bhabinkamtibmas berpangkat Aipda itu, Ferdy ...",
+# "Dosen tersebut adalah Bambang ...", "Pegawai non-ASN tersebut, sebut saja berinisial FH".
+BRIDGE_WORDS = {
+    "tersebut", "itu", "adalah", "ialah", "yakni", "yaitu", "berpangkat", "sebut", "saja",
+    "diketahui", "yang", "dimaksud", "bernama", "ternyata", ",",
+}  # fmt: skip
+INITIALS = re.compile(r"^(?:[A-Z]{1,4}|(?:[A-Z]\.){1,4}[A-Z]?\.?)$")
+PRONOUNS = {"ia", "dia", "beliau", "bersangkutan", "yang bersangkutan", "tersebut"}
+
+
+@dataclass
+class Mention:
+    """One position held by someone in one sentence."""
+
+    rule: PositionRule
+    start: int
+    end: int
+    sent: int
+    name: str | None = None
+    initials: bool = False
+    unit: str | None = None
+    place: str | None = None
+    region: Region | None = None
+    oknum: bool = False
+    group: bool = False
+    indefinite: bool = False
+    anaphoric: bool = False
+    former: bool = False
+    speaker: bool = False
+    place_span: tuple[int, int] | None = None
+
+    @property
+    def bound(self) -> bool:
+        return self.rule.bound_to_neutrality and not self.former
+
+    @property
+    def identifiability(self) -> float:
+        """How surely the mention points at one person (0: a whole group)."""
+        if self.group and not self.name:
+            return 0.0
+        context = bool(self.unit or self.place or self.region)
+        if self.name and not self.initials:
+            return 1.0
+        if self.name:
+            return 0.9
+        one_per_region = self.rule.attaches in ("region", "none")
+        if self.rule.specific and (context or one_per_region):
+            return 0.8 if context else 0.5 if self.indefinite else 0.6
+        if self.rule.specific and self.anaphoric:
+            return 0.5
+        if self.oknum:
+            return 0.6 if context else 0.5
+        if self.indefinite:
+            return 0.5 if context else 0.3
+        return 0.4 if context else 0.0
+
+    @property
+    def position_text(self) -> str:
+        text = self.rule.name
+        if self.unit:
+            text = f"{text} {self.unit}"
+        if self.place:
+            text = f"{text} {self.place}"
+        return text
+
+    def key(self) -> tuple[str, str]:
+        detail = (self.unit or self.place or "").lower()
+        return self.rule.id, detail
+
+
+@lru_cache(maxsize=1)
+def word_forms() -> tuple[frozenset[str], frozenset[str]]:
+    """Indonesian words from spacy-lookups-data: (derived forms, all forms incl. roots).
+
+    A derived form ("terlibat", "mendadak") is never a name; a root ("budi") may be one, so
+    roots only count against names in Title Case Headlines.
+    """
+    try:
+        from spacy_lookups_data import __file__ as lookups_init
+    except ImportError:  # pragma: no cover - it is a dependency
+        return frozenset(), frozenset()
+    from pathlib import Path
+
+    path = Path(lookups_init).parent / "data" / "id_lemma_lookup.json.gz"
+    table: dict[str, str] = json.loads(gzip.decompress(path.read_bytes()))
+    derived = frozenset(k for k, v in table.items() if k != v)
+    return derived, derived | frozenset(table.values())
+
+
+def _phrase_tuples(phrases: list[str]) -> list[tuple[str, ...]]:
+    return sorted((tuple(p.split()) for p in phrases), key=len, reverse=True)
+
+
+class PhraseIndex:
+    """Multi-word phrases looked up by their first word, over a list of lowercase tokens."""
+
+    def __init__(self, phrases: list[str]) -> None:
+        self.by_first: dict[str, list[tuple[str, ...]]] = {}
+        for words in _phrase_tuples(phrases):
+            self.by_first.setdefault(words[0], []).append(words)
+
+    def length_at(self, lowers: list[str], i: int) -> int:
+        """Length of the longest phrase starting at token i (0: none)."""
+        if i < 0 or i >= len(lowers):
+            return 0
+        for words in self.by_first.get(lowers[i], ()):
+            if tuple(lowers[i : i + len(words)]) == words:
+                return len(words)
+        return 0
+
+    def ends_at(self, lowers: list[str], end: int, start_limit: int) -> int:
+        """Length of a phrase ending just before token ``end`` and starting >= start_limit."""
+        for size in range(4, 0, -1):
+            start = end - size
+            if start >= start_limit and self.length_at(lowers, start) == size:
+                return size
+        return 0
+
+
+class OfficialFinder:
+    """Finds position mentions and the names attached to them in a parsed document."""
+
+    def __init__(self, rules: RuleSet, region_words: frozenset[str] = frozenset()) -> None:
+        """``region_words``: one-word kabupaten/kota names, never taken for a person's name."""
+        self.rules = rules
+        self.region_words = region_words
+        cue_words = {
+            phrase
+            for group in (*rules.cues.allegation, *rules.cues.advisory)
+            for phrase in group.phrases
+            if " " not in phrase
+        }
+        cue_words |= {p for p in rules.cues.speech_before + rules.cues.speech_after if " " not in p}
+        cues = rules.cues
+        self.not_names = (
+            frozenset(cues.not_names + cues.function_words + cues.organisation_words)
+            | rules.unit_words
+            | cue_words
+        )
+        self.unit_words = (rules.unit_words | frozenset(cues.organisation_words)) - PLACE_WORDS
+        self.ranks = frozenset(cues.ranks)
+        self.titles = frozenset(cues.academic_titles)
+        self.group_words = frozenset(cues.group_quantifiers)
+        self.adverbs = frozenset(cues.function_words)
+        self.position_words = frozenset(
+            alias.split()[0] for p in rules.positions for alias in p.aliases
+        )
+        self.link_words = PhraseIndex(rules.cues.link_words)
+        self.markers = PhraseIndex(rules.cues.initials_markers)
+        self.speech_after = PhraseIndex(rules.cues.speech_after)
+        self.speech_before = PhraseIndex(rules.cues.speech_before)
+        self.alleged = PhraseIndex(
+            [p for group in rules.cues.allegation if group.weight >= 1.0 for p in group.phrases]
+        )
+        self.lowers: list[str] = []
+        self.positions = {p.id: p for p in rules.positions}
+        self.derived, self.lexicon = word_forms()
+        self.region_tokens: set[int] = set()
+        self.place_names: set[str] = set()
+
+    # --- entry point --------------------------------------------------------------
+
+    def find(
+        self, doc: Doc, spans: list[Span], regions: dict[int, tuple[RegionMention, int]]
+    ) -> list[Mention]:
+        sent_of: dict[int, int] = {}
+        title_case: dict[int, bool] = {}
+        for number, sent in enumerate(doc.sentences):
+            words = doc.texts[sent.start : sent.end]
+            caps = [w for w in words if w.isalpha() and len(w) > 3]
+            ratio = sum(w[0].isupper() for w in caps) / len(caps) if caps else 0.0
+            headline = (number == 0 and ratio > 0.6) or (ratio > 0.75 and len(caps) >= 6)
+            for i in range(sent.start, sent.end):
+                sent_of[i] = number
+                title_case[i] = headline
+        self.region_tokens = set(regions)
+        self.lowers = doc.lowers
+        self.place_names = self._place_names(doc)
+        mentions = []
+        for span in spans:
+            mention = self._mention(doc, span, regions, sent_of, title_case)
+            if mention is not None:
+                mentions.append(mention)
+        return mentions
+
+    def _place_names(self, doc: Doc) -> set[str]:
+        """Capitalised words this article writes after a place or facility word ("Kecamatan
+        Sakra Barat", "Puskesmas Sakra"): places, so never a person's name here."""
+        found: set[str] = set()
+        lowers, texts = doc.lowers, doc.texts
+        for i, lower in enumerate(lowers[:-1]):
+            if lower in PLACE_WORDS or lower in FACILITY_WORDS:
+                nxt = texts[i + 1]
+                if nxt[:1].isupper() and nxt.isalpha() and nxt.lower() not in self.not_names:
+                    found.add(nxt)
+        return found
+
+    # --- one mention ----------------------------------------------------------------
+
+    def _mention(
+        self,
+        doc: Doc,
+        span: Span,
+        regions: dict[int, tuple[RegionMention, int]],
+        sent_of: dict[int, int],
+        title_case: dict[int, bool],
+    ) -> Mention | None:
+        rule = self.positions[span.label_]
+        mention = Mention(rule=rule, start=span.start, end=span.end, sent=sent_of[span.start])
+        sent_end = doc[span.start].sent.end
+        i = self._attachments(doc, span.end, sent_end, mention, regions)
+        if rule.requires_unit and not mention.unit:
+            return None
+        headline = title_case[span.start]
+        i = self._name_after(doc, i, sent_end, mention, headline)
+        if not mention.name and mention.place_span:
+            self._split_place(doc, mention, headline)
+        mention.end = max(mention.end, i)
+        self._name_before(doc, span.start, mention, headline)
+        self._modifiers_before(doc, span.start, mention, span.end)
+        mention.speaker = self._is_speaker(doc, mention)
+        return mention
+
+    def _attachments(
+        self,
+        doc: Doc,
+        i: int,
+        stop: int,
+        mention: Mention,
+        regions: dict[int, tuple[RegionMention, int]],
+    ) -> int:
+        """Units, places, regions and bracketed abbreviations right after the title."""
+        units: list[str] = []
+        after_connector = False
+        for _ in range(12):
+            if i >= stop:
+                break
+            token = doc[i]
+            if token.text == "(" and self._skip_brackets(doc, i, stop) is not None:
+                i = self._skip_brackets(doc, i, stop) or i
+                continue
+            fresh = not (after_connector and i in regions)
+            after_connector = False
+            if (
+                mention.rule.attaches == "place"
+                and mention.place is None
+                and token.is_alpha
+                and fresh
+            ):
+                end = self._place(doc, i, stop)
+                if end > i and doc[i].lower_ not in ("kabupaten", "kab", "kota", "kab."):
+                    mention.place_span = (i, end)
+                    mention.place = (
+                        " ".join(
+                            t.text for t in doc.span(i, end) if t.lower_ not in PLACE_WORDS
+                        ).strip()
+                        or None
+                    )
+                    i = end
+                    continue
+            if i in regions:
+                region_mention, end = regions[i]
+                mention.region = mention.region or region_mention.region
+                i = end
+                continue
+            lower = token.lower_
+            if token.text == "," and i + 1 < stop and mention.rule.attaches != "none":
+                following = doc[i + 1]
+                if (i + 1 in regions and regions[i + 1][0].typed) or (
+                    following.lower_ in PLACE_WORDS and mention.rule.attaches == "place"
+                ):
+                    i += 1  # "Kepala Desa X, Kecamatan Y, Kabupaten Z, Fulan"
+                    continue
+            if lower in CONNECTORS and mention.rule.attaches != "none":
+                j = i + 1
+                while j < stop and doc[j].lower_ in CONNECTOR_FILLERS:
+                    j += 1
+                if j < stop and (
+                    j in regions
+                    or doc[j].lower_ in PLACE_WORDS
+                    or doc[j].lower_ in {"dinas", "badan", "kantor", "sekretariat", "kecamatan"}
+                ):
+                    i = j
+                    after_connector = True
+                    continue
+            is_unit_word = lower in self.unit_words
+            acronym = token.is_upper and token.is_alpha and 2 <= len(token) <= 8
+            if mention.rule.attaches == "unit" and (is_unit_word or (units and acronym)):
+                units.append(token.text)
+                i += 1
+                continue
+            next_is_unit = i + 1 < stop and doc[i + 1].lower_ in self.unit_words
+            joins_units = lower == "dan" and bool(units) and next_is_unit
+            new_acronym = not units and acronym and lower not in self.not_names
+            if mention.rule.attaches == "unit" and (joins_units or new_acronym):
+                units.append(token.text)
+                i += 1
+                continue
+            if mention.rule.attaches == "place" and mention.place is None:
+                end = self._place(doc, i, stop)
+                if end > i:
+                    mention.place_span = (i, end)
+                    mention.place = (
+                        " ".join(
+                            t.text for t in doc.span(i, end) if t.lower_ not in PLACE_WORDS
+                        ).strip()
+                        or None
+                    )
+                    i = end
+                    continue
+            if lower in PLACE_WORDS and mention.rule.attaches == "place":
+                end = self._place(doc, i, stop)
+                if end > i:
+                    i = end
+                    continue
+            break
+        if units:
+            mention.unit = " ".join(units)
+        return i
+
+    def _split_place(self, doc: Doc, mention: Mention, headline: bool) -> None:
+        """'Kepala Desa Sukamaju Budi Santoso': the first word is the place, the rest the name."""
+        assert mention.place_span is not None
+        start, end = mention.place_span
+        if doc[start].lower_ in PLACE_WORDS:
+            start += 1
+        if end - start < 2 or end < len(doc) and not doc[end].is_lower:
+            return
+        cut = start + 1
+        while cut < end and doc[cut].lower_ in PLACE_TAILS:
+            cut += 1
+        rest = doc.span(cut, end)
+        if len(rest) and all(self._is_name_token(t, headline) for t in rest):
+            mention.place = doc.span(start, cut).text
+            self._set_name(mention, rest)
+
+    def _place(self, doc: Doc, i: int, stop: int) -> int:
+        j = i
+        if j < stop and doc[j].lower_ in PLACE_WORDS:
+            j += 1
+        first = j
+        while j < stop and j - first < 4:
+            token = doc[j]
+            if token.text == "-" and j + 1 < stop and doc[j + 1].text[:1].isupper():
+                j += 2  # "Nipah-Nipah"
+                continue
+            if not token.is_alpha or not token.text[0].isupper():
+                break
+            if j == first and self._looks_like_verb(token.lower_):
+                break  # later words of a place name ("Sindang Kelingi") may look like verbs
+            if token.lower_ in self.not_names and token.lower_ not in PLACE_TAILS:
+                break
+            j += 1
+        return j if j > first else i
+
+    def _skip_brackets(self, doc: Doc, i: int, stop: int) -> int | None:
+        """'(Sekda)' or '(Kadin Kominfo)' after a title: skip; '(berinisial Z)' is not skipped."""
+        for j in range(i + 1, min(stop, i + 8)):
+            if doc[j].text == ")":
+                inner = doc.span(i + 1, j)
+                if any(self._marker_at(doc, k) for k in range(i + 1, j)):
+                    return None
+                if (
+                    len(inner) == 1
+                    and INITIALS.match(inner.text)
+                    and not self._is_known_word(inner[0])
+                ):
+                    return None
+                return j + 1
+        return None
+
+    def _is_known_word(self, token: Token) -> bool:
+        lower = token.lower_
+        return (
+            lower in self.not_names
+            or lower in self.position_words
+            or lower in self.rules.unit_words
+            or lower.isdigit()
+        )
+
+    # --- names ----------------------------------------------------------------------
+
+    def _is_prefix(self, text: str) -> bool:
+        """Honorifics, ranks and dotted academic titles: carried along, never the name."""
+        lower = text.lower()
+        if lower in HONORIFICS or lower.rstrip(".") in self.ranks:
+            return True
+        return "." in text and lower.replace(".", "") in self.titles
+
+    def _is_name_token(self, token: Token, headline: bool) -> bool:
+        text = token.text
+        if self._is_prefix(text):
+            return True
+        if not text[:1].isupper() or not any(c.isalpha() for c in text):
+            return False
+        lower = token.lower_.rstrip(".")
+        if lower in self.not_names or lower in self.position_words or lower in self.derived:
+            return False
+        if token.i in self.region_tokens or (lower.endswith("nya") and len(lower) > 5):
+            return False
+        if self._looks_like_verb(lower):
+            return False
+        return not (headline and lower in self.lexicon and not token.is_upper)
+
+    def _looks_like_verb(self, lower: str) -> bool:
+        """'Dilaporkan', 'Terekam', 'Selidiki' in headlines: affixed forms of known stems."""
+        for prefix in VERB_PREFIXES:
+            if not lower.startswith(prefix):
+                continue
+            stem = lower[len(prefix) :]
+            for suffix in ("kan", "i", "an", ""):
+                if suffix and not stem.endswith(suffix) or not (prefix or suffix):
+                    continue
+                root = stem[: -len(suffix)] if suffix else stem
+                if len(root) >= 4 and root in self.lexicon:
+                    return True
+        return False
+
+    def _name_run(self, doc: Doc, i: int, stop: int, headline: bool) -> int:
+        j = i
+        while j < stop and j - i < 4 and self._is_name_token(doc[j], headline):
+            j += 1
+        return j
+
+    def _name_after(self, doc: Doc, i: int, stop: int, mention: Mention, headline: bool) -> int:
+        if i >= stop:
+            return i
+        end = self._direct_name_after(doc, i, stop, mention, headline)
+        if end > i or mention.name:
+            return end
+        end = self._bridged_name_after(doc, i, stop, mention)
+        if end > i or mention.name:
+            return end
+        return self._distant_apposition(doc, i, stop, mention)
+
+    def _distant_apposition(self, doc: Doc, i: int, stop: int, mention: Mention) -> int:
+        """'Kepala Dusun (Dukuh) setempat, Tri Wahyono.' / '... sebuah kalurahan di Godean, X,'"""
+        j = i
+        while j < stop and j - i < 10:
+            token = doc[j]
+            if token.text == ",":
+                break
+            allowed = (
+                token.text[:1].isupper()
+                or token.text in {"(", ")"}
+                or token.lower_ in APPOSITION_FILLERS
+                or token.lower_ in self.rules.unit_words
+            )
+            if not allowed:
+                return i
+            j += 1
+        if j >= stop or doc[j].text != ",":
+            return i
+        start = j + 1
+        end = self._name_run(doc, start, stop, headline=False)
+        closes = end >= stop or doc[end].text in {",", "."} or doc[end].lower_ == "dan"
+        if end == start or not closes:
+            return i
+        self._set_name(mention, doc.span(start, end))
+        return end
+
+    def _bridged_name_after(self, doc: Doc, i: int, stop: int, mention: Mention) -> int:
+        """'itu, Ferdy Mamesah,' / 'tersebut adalah Bambang' / 'sebut saja berinisial FH'."""
+        j = i
+        bridged = False
+        while j < stop and j - i < 6:
+            lower = doc[j].lower_
+            if lower in BRIDGE_WORDS:
+                bridged = bridged or lower != ","
+                j += 1
+                continue
+            if lower in self.position_words and doc[j].text[:1].isupper() and bridged:
+                j += 1  # a rank: "berpangkat Aipda"
+                continue
+            break
+        if not bridged or j >= stop:
+            return i
+        marker_end = self._marker_at(doc, j)
+        start = marker_end or j
+        end = self._name_run(doc, start, stop, headline=False)
+        if end == start:
+            return i
+        closes = end >= stop or doc[end].text in {",", ".", "(", ")"} or doc[end].is_lower
+        if not closes:
+            return i
+        self._set_name(mention, doc.span(start, end))
+        return end
+
+    def _direct_name_after(
+        self, doc: Doc, i: int, stop: int, mention: Mention, headline: bool
+    ) -> int:
+        # "(berinisial Z)" / "berinisial AB" / "bernama Budi"
+        j = i + 1 if doc[i].text in {"(", ","} else i  # "..., Kabupaten Z, bernama Sukarman"
+        marker_end = self._marker_at(doc, j)
+        if marker_end:
+            j = marker_end
+            if j < stop and doc[j].text == "(":
+                j += 1
+            end = self._name_run(doc, j, stop, headline=False)
+            if end > j:
+                self._set_name(mention, doc.span(j, end))
+                if end < stop and doc[end].text == ")":
+                    end += 1
+                return end
+        if doc[i].text == "(":
+            inner_end = i + 2
+            if inner_end < stop and doc[inner_end].text == ")" and INITIALS.match(doc[i + 1].text):
+                self._set_name(mention, doc.span(i + 1, i + 2))
+                return inner_end + 1
+        if i > 0 and doc[i - 1].lower_ in PLACE_WORDS:
+            return self._place(doc, i - 1, stop)  # "... Kecamatan Seputih Raman": a place
+        ends = i + 1 >= stop or doc[i + 1].text in {",", ".", ")", ";"} or doc[i + 1].is_lower
+        if doc[i].lower_ in self.region_words and ends:
+            i += 1  # "Kepala Dinas Perhubungan Agam, Afrizal ...": a region, then the name
+            if i >= stop:
+                return i
+        # "Sekda Kepahiang Hartono"
+        end = self._name_run(doc, i, stop, headline)
+        if end > i:
+            self._set_name(mention, doc.span(i, end))
+            return end
+        # "Kepala Desa Sukamaju, Fulan, ..."
+        if doc[i].text == "," and i + 1 < stop:
+            end = self._name_run(doc, i + 1, stop, headline)
+            closes = end >= stop or doc[end].text in {",", ".", "(", ")"} or doc[end].is_lower
+            if end > i + 1 and closes:
+                self._set_name(mention, doc.span(i + 1, end))
+                return end
+        return i
+
+    def _name_before(self, doc: Doc, start: int, mention: Mention, headline: bool) -> None:
+        """'Budi, Kepala Desa X' / 'Zainuddin selaku Kapus Sakra': a linked name before the
+        title wins over a word after it ("Sakra" is the puskesmas, not the person)."""
+        sent_start = doc[start].sent.start
+        j = start
+        while j > sent_start and doc[j - 1].lower_ in {"seorang", "oknum", "sang"}:
+            j -= 1
+        size = self.link_words.ends_at(self.lowers, j, sent_start)
+        linked = size > 0
+        if mention.name and not (linked and self.lowers[j - 1] in {"selaku", "sebagai"}):
+            return
+        j -= size
+        if j - 1 >= sent_start and doc[j - 1].text == ",":
+            j -= 1  # "Budi, Kepala Desa X" / "Sutarno, menjabat Kepala Seksi"
+        elif not linked:
+            return
+        j = self._skip_trailing_titles(doc, j, sent_start)
+        if j - 3 >= sent_start and doc[j - 1].text == ")" and doc[j - 2].like_num:
+            j -= 3  # "RS (34), guru ..."
+        end = j
+        while j > sent_start and end - j < 4 and self._is_name_token(doc[j - 1], headline):
+            j -= 1
+        if j == end:
+            return
+        before = doc[j - 1] if j > sent_start else None
+        if before is not None and before.text[:1].isupper() and before.is_alpha and not linked:
+            return
+        self._set_name(mention, doc.span(j, end))
+
+    def _skip_trailing_titles(self, doc: Doc, j: int, sent_start: int) -> int:
+        """'Yusnidar, S.Pd, pengajar ...': step back over the titles to the name."""
+        k = j
+        while k - 1 >= sent_start and doc[k - 1].lower_.replace(".", "") in self.titles:
+            k -= 1
+            if k - 1 >= sent_start and doc[k - 1].text == ",":
+                k -= 1
+        return k if k < j else j
+
+    def _set_name(self, mention: Mention, span: TokSpan) -> None:
+        words = [t.text for t in span if not self._is_prefix(t.text)]
+        if not words or all(t.lower_.rstrip(".") in self.not_names for t in span):
+            return
+        if all(w.lower() in self.region_words or w in self.place_names for w in words):
+            return  # "Kapolres Kupang", "Kapus Sakra": a region or a place of this article
+        name = " ".join(words).strip(" ,.")
+        mention.name = name
+        mention.initials = all(INITIALS.match(w) for w in words) and len(name.replace(".", "")) <= 4
+
+    def _marker_at(self, doc: Doc, i: int) -> int:
+        size = self.markers.length_at(self.lowers, i)
+        return i + size if size else 0
+
+    # --- context ----------------------------------------------------------------------
+
+    def _modifiers_before(self, doc: Doc, start: int, mention: Mention, title_end: int) -> None:
+        sent_start = doc[start].sent.start
+        window = [t.lower_ for t in doc.span(max(sent_start, start - 3), start)]
+        mention.oknum = "oknum" in window or mention.rule.aliases[0].startswith("oknum")
+        mention.group = bool(window) and window[-1] in self.group_words
+        mention.indefinite = bool(window) and window[-1] in {"seorang", "sejumlah", "beberapa"}
+        mention.former = any(word in FORMER for word in window)
+        after = self.lowers[title_end : title_end + 2]  # "pejabat tersebut adalah X"
+        mention.anaphoric = bool(after) and (after[0] in ANAPHORA or after == ["yang", "dimaksud"])
+
+    def _is_speaker(self, doc: Doc, mention: Mention) -> bool:
+        sent = doc[mention.start].sent
+        j = mention.end
+        if j < sent.end and doc[j].text == ":":
+            return True  # "Pj Wali Kota Padang: ASN yang ..."
+        while j < sent.end and doc[j].text in {",", "”", '"', "’", "'"}:
+            j += 1
+        if j < sent.end and self.lowers[j] == "yang":  # ", yang juga hadir sebagai X, menambahkan"
+            close = next((k for k in range(j, min(j + 14, sent.end)) if self.lowers[k] == ","), 0)
+            j = close + 1 if close else j
+        for k in range(j, min(j + 10, sent.end)):
+            if self.alleged.length_at(self.lowers, k):
+                return False  # "X diduga menerbitkan ...": the subject of an allegation
+            if self.speech_before.length_at(self.lowers, k):
+                return True
+            text = doc[k].text
+            adverb = self.lowers[k] in self.adverbs  # "Kapolsek X langsung memanggil ..."
+            if (
+                text in {".", "“", '"'}
+                and k > j
+                or (text.isalpha() and text.islower() and not adverb)
+            ):
+                break  # past an apposition (", Iptu Heriyanto,") the clause goes on
+        k = mention.start
+        while k > sent.start and doc[k - 1].text in {",", "”", '"', "’", "'"}:
+            k -= 1
+        while k > sent.start and doc[k - 1].lower_ in {"seorang", "sang", "oleh"}:
+            k -= 1
+        return self.speech_after.ends_at(self.lowers, k, sent.start) > 0

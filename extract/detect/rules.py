@@ -1,0 +1,288 @@
+"""The detector's knowledge, loaded from config/rules/*.yaml and validated on load.
+
+Every file has a pydantic model; a bad entry raises ConfigError naming the file, the entry and
+the problem (via ``pantau.settings.load_model``), so an operator can fix a rule without
+reading code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from pantau.settings import DEFAULT_CONFIG_DIR, ConfigError, StrictModel, load_model
+
+DEFAULT_RULES_DIR = DEFAULT_CONFIG_DIR / "rules"
+CATEGORY_IDS = (
+    "kampanye",
+    "media_sosial",
+    "foto_simbol",
+    "deklarasi",
+    "kegiatan_partai",
+    "fasilitas_negara",
+    "mobilisasi",
+    "dukungan_ktp",
+    "keputusan_menguntungkan",
+    "anggota_partai",
+    "pemberian_barang",
+    "alat_peraga",
+)
+SanctionLevel = Literal["moral", "ringan", "sedang", "berat", "pidana"]
+Phrase = str
+
+
+def _clean_phrases(values: list[str]) -> list[str]:
+    cleaned = []
+    for value in values:
+        phrase = " ".join(str(value).lower().split())
+        if not phrase:
+            raise ValueError("empty phrase")
+        cleaned.append(phrase)
+    return cleaned
+
+
+# --- positions.yaml -----------------------------------------------------------------
+
+
+class PositionRule(StrictModel):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str = Field(min_length=2)
+    aliases: list[str] = Field(min_length=1)
+    bound_to_neutrality: bool
+    specific: bool = False
+    attaches: Literal["unit", "place", "region", "none"] = "none"
+    requires_unit: bool = False
+    # Positions of one corps ("tni": babinsa, ranks): a rank-and-name mention ("Serka DS") and a
+    # role-only mention ("oknum Babinsa") of the same story can be one person.
+    family: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, values: list[str]) -> list[str]:
+        return _clean_phrases(values)
+
+
+class PositionsFile(StrictModel):
+    positions: list[PositionRule] = Field(min_length=1)
+    unit_words: list[str] = []
+
+    @field_validator("positions")
+    @classmethod
+    def _unique(cls, positions: list[PositionRule]) -> list[PositionRule]:
+        seen: set[str] = set()
+        for position in positions:
+            if position.id in seen:
+                raise ValueError(f"position id {position.id!r} appears twice")
+            seen.add(position.id)
+        return positions
+
+
+# --- cues.yaml ----------------------------------------------------------------------
+
+
+class WeightedPhrases(StrictModel):
+    weight: float = Field(gt=0, le=1)
+    phrases: list[str] = Field(min_length=1)
+
+    @field_validator("phrases")
+    @classmethod
+    def _phrases(cls, values: list[str]) -> list[str]:
+        return _clean_phrases(values)
+
+
+class CuesFile(StrictModel):
+    allegation: list[WeightedPhrases] = Field(min_length=1)
+    advisory: list[WeightedPhrases] = Field(min_length=1)
+    conditional: list[WeightedPhrases] = []
+    conditional_opening: list[WeightedPhrases] = []
+    past_general: list[WeightedPhrases] = []
+    speech_after: list[str] = []
+    speech_before: list[str] = []
+    oknum: list[str] = []
+    initials_markers: list[str] = []
+    link_words: list[str] = []
+    neutrality_terms: list[str] = Field(min_length=1)
+    not_names: list[str] = []
+    function_words: list[str] = []
+    organisation_words: list[str] = []
+    ranks: list[str] = []
+    academic_titles: list[str] = []
+    group_quantifiers: list[str] = []
+
+    @field_validator(
+        "speech_after",
+        "speech_before",
+        "oknum",
+        "initials_markers",
+        "link_words",
+        "neutrality_terms",
+        "not_names",
+        "function_words",
+        "organisation_words",
+        "ranks",
+        "group_quantifiers",
+    )
+    @classmethod
+    def _phrases(cls, values: list[str]) -> list[str]:
+        return _clean_phrases(values)
+
+    @field_validator("academic_titles")
+    @classmethod
+    def _titles(cls, values: list[str]) -> list[str]:
+        """Compared without dots or case: "S.Pd", "S.Pd." and "SPd" are one title."""
+        cleaned = []
+        for value in values:
+            title = str(value).replace(".", "").replace(" ", "").lower()
+            if not title.isalpha():
+                raise ValueError(f"academic title {value!r} must be letters and dots")
+            cleaned.append(title)
+        return cleaned
+
+
+# --- violations.yaml ----------------------------------------------------------------
+
+
+class ViolationRule(StrictModel):
+    id: str
+    name: str
+    legal_basis: list[str] = Field(min_length=1)
+    sanction: list[SanctionLevel] = Field(min_length=1)
+    triggers: list[str] = []
+    needs_target: list[str] = []
+
+    @field_validator("id")
+    @classmethod
+    def _known_id(cls, value: str) -> str:
+        if value not in CATEGORY_IDS:
+            raise ValueError(
+                f"unknown category id {value!r} (use one of {', '.join(CATEGORY_IDS)})"
+            )
+        return value
+
+    @field_validator("triggers", "needs_target")
+    @classmethod
+    def _phrases(cls, values: list[str]) -> list[str]:
+        return _clean_phrases(values)
+
+    @model_validator(mode="after")
+    def _has_triggers(self) -> ViolationRule:
+        if not self.triggers and not self.needs_target:
+            raise ValueError("needs at least one phrase in triggers or needs_target")
+        return self
+
+
+class ViolationsFile(StrictModel):
+    violations: list[ViolationRule] = Field(min_length=1)
+
+    @field_validator("violations")
+    @classmethod
+    def _unique(cls, rules: list[ViolationRule]) -> list[ViolationRule]:
+        seen: set[str] = set()
+        for rule in rules:
+            if rule.id in seen:
+                raise ValueError(f"category {rule.id!r} appears twice")
+            seen.add(rule.id)
+        return rules
+
+
+# --- parties.yaml -------------------------------------------------------------------
+
+
+class PartiesFile(StrictModel):
+    parties: list[str] = []
+    targets: list[str] = Field(min_length=1)
+
+    @field_validator("targets")
+    @classmethod
+    def _phrases(cls, values: list[str]) -> list[str]:
+        return _clean_phrases(values)
+
+
+# --- the whole rule set -------------------------------------------------------------
+
+
+class PhraseSet:
+    """Whole-word phrase lookup over a space-joined lowercase sentence, with weights."""
+
+    def __init__(self, weighted: list[tuple[float, list[str]]]) -> None:
+        self.weights: dict[str, float] = {}
+        for weight, phrases in weighted:
+            for phrase in phrases:
+                self.weights[phrase] = max(weight, self.weights.get(phrase, 0.0))
+        ordered = sorted(self.weights, key=len, reverse=True)
+        body = "|".join(re.escape(p) for p in ordered) or r"(?!x)x"
+        self._pattern = re.compile(rf"(?<![\w-])(?:{body})(?![\w-])")
+
+    def find(self, text: str) -> list[str]:
+        return self._pattern.findall(text)
+
+    def strength(self, text: str) -> float:
+        return max((self.weights[p] for p in self.find(text)), default=0.0)
+
+
+def _weighted(groups: list[WeightedPhrases]) -> PhraseSet:
+    return PhraseSet([(g.weight, g.phrases) for g in groups])
+
+
+def _plain(phrases: list[str]) -> PhraseSet:
+    return PhraseSet([(1.0, phrases)])
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    positions: list[PositionRule]
+    unit_words: frozenset[str]
+    cues: CuesFile
+    violations: list[ViolationRule]
+    parties: list[str]
+    targets_phrases: list[str]
+    allegation: PhraseSet
+    advisory: PhraseSet
+    conditional: PhraseSet
+    conditional_opening: PhraseSet
+    past_general: PhraseSet
+    speech_after: PhraseSet
+    speech_before: PhraseSet
+    neutrality: PhraseSet
+    targets: PhraseSet
+    triggers: dict[str, PhraseSet]
+    targeted_triggers: dict[str, PhraseSet]
+
+    def position(self, position_id: str) -> PositionRule:
+        for position in self.positions:
+            if position.id == position_id:
+                return position
+        raise KeyError(position_id)
+
+
+def load_rules(rules_dir: Path | None = None) -> RuleSet:
+    directory = rules_dir or DEFAULT_RULES_DIR
+    if not directory.is_dir():
+        raise ConfigError(f"{directory}: rules folder not found")
+    positions = load_model(directory / "positions.yaml", PositionsFile)
+    cues = load_model(directory / "cues.yaml", CuesFile)
+    violations = load_model(directory / "violations.yaml", ViolationsFile)
+    parties = load_model(directory / "parties.yaml", PartiesFile)
+    return RuleSet(
+        positions=positions.positions,
+        unit_words=frozenset(w.lower() for w in positions.unit_words),
+        cues=cues,
+        violations=violations.violations,
+        parties=parties.parties,
+        targets_phrases=parties.targets,
+        allegation=_weighted(cues.allegation),
+        advisory=_weighted(cues.advisory),
+        conditional=_weighted(cues.conditional),
+        conditional_opening=_weighted(cues.conditional_opening),
+        past_general=_weighted(cues.past_general),
+        speech_after=_plain(cues.speech_after),
+        speech_before=_plain(cues.speech_before),
+        neutrality=_plain(cues.neutrality_terms),
+        targets=_plain(parties.targets),
+        triggers={v.id: _plain(v.triggers) for v in violations.violations},
+        targeted_triggers={v.id: _plain(v.needs_target) for v in violations.violations},
+    )

@@ -1,0 +1,74 @@
+"""The accused, never the quoted: names, positions and regions as Indonesian news writes them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extract.detect import Detector, load_detector
+from extract.models import Finding
+from extract.text import read_document
+
+DETECT_FIXTURES = Path(__file__).parent / "fixtures" / "detect"
+
+
+@pytest.fixture(scope="module")
+def detector() -> Detector:
+    return load_detector()
+
+
+def analyse(detector: Detector, name: str) -> Finding:
+    _, article = read_document(DETECT_FIXTURES / name)
+    return detector.analyze(article)
+
+
+def accused_names(finding: Finding) -> list[str | None]:
+    return [o.name for o in finding.officials]
+
+
+def test_quoted_bawaslu_member_is_never_accused(detector: Detector) -> None:
+    finding = analyse(detector, "quoted_bawaslu.txt")
+    assert finding.verdict == "breach"
+    assert accused_names(finding) == ["Sutarno"]
+
+
+def test_elected_bupati_supported_by_the_accused_is_not_accused(detector: Detector) -> None:
+    finding = analyse(detector, "elected_bupati.txt")
+    assert accused_names(finding) == ["Herman Suherman"]
+    assert finding.officials[0].position == "Camat Sukajaya"
+
+
+def test_title_region_name_form_sekda_kepahiang_hartono(detector: Detector) -> None:
+    official = analyse(detector, "sekda_region_name.txt").officials[0]
+    assert (official.name, official.position, official.region) == (
+        "Hartono",
+        "Sekretaris Daerah",
+        "Kabupaten Kepahiang",
+    )
+
+
+def test_name_selaku_abbreviated_position_form(detector: Detector) -> None:
+    official = analyse(detector, "selaku_kadin.txt").officials[0]
+    assert official.name == "Rusdianto"
+    assert official.position == "Kepala Dinas Kominfo"
+    assert official.region == "Kabupaten Muara Enim"
+
+
+def test_oknum_asn_known_by_initials_is_accused(detector: Detector) -> None:
+    finding = analyse(detector, "oknum_initials.txt")
+    assert finding.verdict == "breach"
+    assert accused_names(finding) == ["AB"]
+
+
+def test_camat_with_initials_in_brackets(detector: Detector) -> None:
+    official = analyse(detector, "camat_initials_brackets.txt").officials[0]
+    assert official.name == "ZR"
+    assert official.position is not None and official.position.startswith("Camat")
+
+
+def test_village_head_abbreviation_with_name_in_apposition(detector: Detector) -> None:
+    finding = analyse(detector, "kades_apposition.txt")
+    assert accused_names(finding) == ["Marahalim Harahap"]
+    assert finding.officials[0].position is not None
+    assert finding.officials[0].position.startswith("Kepala Desa")

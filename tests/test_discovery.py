@@ -1,0 +1,173 @@
+"""Reading discovery sources and probing fixture sites on 127.0.0.1 (no Scrapy needed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date
+
+import pytest
+from conftest import FIXTURES
+from loopback import serve_site
+
+from crawler import sources
+from crawler.discovery import (
+    DiscoveryError,
+    learn_article_pattern,
+    probe_site,
+    propose_site,
+    site_id_for,
+)
+from pantau.settings import CrawlSettings, Settings
+
+SITES = FIXTURES / "sites"
+SETTINGS = Settings(crawl=CrawlSettings(download_timeout=3))
+
+
+def fixture_bytes(*parts: str, base: str = "http://x.test") -> bytes:
+    return SITES.joinpath(*parts).read_bytes().replace(b"{{BASE}}", base.encode())
+
+
+def test_feed_entries_carry_links_and_dates() -> None:
+    links = sources.parse_feed(fixture_bytes("wordpress", "feed", "index.xml"), "http://x.test/")
+    assert [link.url for link in links][0].endswith("/camat-sukamaju-hadiri-deklarasi-relawan/")
+    assert links[0].date is not None and links[0].date.date() == date(2024, 4, 24)
+    assert len(links) == 3
+
+
+def test_sitemap_index_lists_child_sitemaps() -> None:
+    doc = sources.parse_sitemap(fixture_bytes("wordpress", "sitemap_index.xml"))
+    assert doc.kind == "index"
+    assert [link.url.rsplit("/", 1)[1] for link in doc.links] == [
+        "post-sitemap.xml",
+        "page-sitemap.xml",
+        "category-sitemap.xml",
+    ]
+
+
+def test_google_news_sitemap_dates_come_from_publication_date() -> None:
+    doc = sources.parse_sitemap(fixture_bytes("newsonly", "news-sitemap.xml"))
+    assert doc.kind == "urlset" and doc.is_news
+    assert doc.links[0].date is not None
+    assert doc.links[0].date.astimezone(UTC).hour == 2  # 10:15 WITA
+    assert doc.links[0].title == "Kepala Dinas Pendidikan Diduga Arahkan Guru Pilih Calon Tertentu"
+
+
+def test_gzipped_sitemaps_are_read() -> None:
+    import gzip
+
+    raw = gzip.compress(fixture_bytes("wordpress", "post-sitemap.xml"))
+    assert len(sources.parse_sitemap(raw).links) == 4
+
+
+def test_garbage_is_not_a_sitemap() -> None:
+    assert sources.parse_sitemap(b"<html><body>nope</body></html>").kind == "unknown"
+    assert sources.parse_sitemap(b"\x00\x01 not xml").kind == "unknown"
+
+
+def test_listing_links_skip_navigation_and_find_the_next_page() -> None:
+    body = fixture_bytes("listing", "indeks", "index.html")
+    links = sources.article_links(body, "http://x.test/indeks/", ["x.test"], None)
+    assert links == [
+        "http://x.test/read/pj-bupati-larang-pejabat-pasang-foto-bersama-calon/",
+        "http://x.test/read/kepala-kampung-diminta-tidak-berpihak/",
+    ]
+    assert (
+        sources.next_listing_page(body, "http://x.test/indeks/") == "http://x.test/indeks/?page=2"
+    )
+
+
+def test_the_last_listing_page_has_no_next() -> None:
+    body = fixture_bytes("listing", "indeks", "index@page=3.html")
+    assert sources.next_listing_page(body, "http://x.test/indeks/?page=3") is None
+
+
+def test_continuation_page_of_a_multi_page_article_is_found() -> None:
+    page = "read/panwas-distrik-temukan-spanduk-ajakan-memilih/"
+    body = fixture_bytes("listing", *page.strip("/").split("/"), "index.html")
+    assert sources.continuation_page(body, f"http://x.test/{page}") == f"http://x.test/{page}2/"
+    assert sources.is_continuation_url(f"http://x.test/{page}2/")
+
+
+def test_dates_in_article_urls() -> None:
+    assert sources.date_in_url("https://x.test/2024/04/24/judul/") == date(2024, 4, 24)
+    assert sources.date_in_url("https://x.test/read/judul-berita/") is None
+
+
+@pytest.mark.parametrize(
+    ("urls", "pattern"),
+    [
+        (["https://a.test/2024/04/24/x-y/", "https://a.test/2024/04/22/z-y/"], "/20"),
+        (["https://a.test/berita/1/x-y.html", "https://a.test/berita/2/z-y.html"], "/berita/"),
+    ],
+)
+def test_article_pattern_is_learnt_from_known_articles(urls: list[str], pattern: str) -> None:
+    learnt = learn_article_pattern(urls)
+    assert learnt is not None and pattern in learnt
+
+
+def test_site_ids_come_from_the_domain() -> None:
+    assert site_id_for("https://www.radarkepahiang.co.id/") == "radarkepahiang"
+    assert site_id_for("https://kabar.sukamaju.com/") == "kabar-sukamaju"
+
+
+def test_probing_a_wordpress_site_finds_feed_and_yoast_sitemap() -> None:
+    with serve_site(SITES / "wordpress") as base:
+        found = probe_site(base + "/", SETTINGS)
+    assert found.feeds == [base + "/feed/"]
+    assert found.sitemaps[0] == base + "/sitemap_index.xml"
+    assert found.name == "Sukamaju Pos"
+    assert found.article_pattern is not None and "20" in found.article_pattern
+    assert not found.listings
+
+
+def test_probing_a_news_sitemap_site_finds_it_through_robots_txt() -> None:
+    with serve_site(SITES / "newsonly") as base:
+        found = probe_site(base + "/", SETTINGS)
+    assert found.sitemaps == [base + "/news-sitemap.xml"]
+    assert found.news_sitemaps == [base + "/news-sitemap.xml"]
+    site = propose_site(found)
+    assert site.sitemaps == [base + "/news-sitemap.xml"] and not site.feeds
+
+
+def test_probing_a_listing_only_site_proposes_listing_pages() -> None:
+    with serve_site(SITES / "listing") as base:
+        found = probe_site(base + "/", SETTINGS)
+    assert not found.feeds and not found.sitemaps
+    assert found.listings[0] == base + "/"
+    assert base + "/indeks/" in found.listings
+
+
+def test_probing_respects_robots_txt() -> None:
+    files = {"robots.txt": "User-agent: *\nDisallow: /\n", "index.html": "<html></html>"}
+    with serve_site(files) as base, pytest.raises(DiscoveryError, match="robots"):
+        probe_site(base + "/", SETTINGS)
+
+
+def test_an_unreachable_site_cannot_be_probed() -> None:
+    with pytest.raises(DiscoveryError):
+        probe_site("http://127.0.0.1:9/", SETTINGS)
+
+
+def test_proposed_ids_do_not_collide() -> None:
+    with serve_site(SITES / "wordpress") as base:
+        found = probe_site(base + "/", SETTINGS)
+    first = propose_site(found)
+    assert propose_site(found, [first.id]).id == f"{first.id}-2"
+
+
+def test_query_paginated_articles_are_continued() -> None:
+    body = b'<html><body><p>isi</p><a href="/berita/judul-panjang?page=2">2</a></body></html>'
+    url = "http://x.test/berita/judul-panjang"
+    assert sources.continuation_page(body, url) == url + "?page=2"
+    assert sources.is_continuation_url(url + "?page=2")
+
+
+def test_an_article_without_further_pages_has_no_continuation() -> None:
+    body = fixture_bytes(
+        "wordpress", "2024", "04", "24", "camat-sukamaju-hadiri-deklarasi-relawan", "index.html"
+    )
+    assert (
+        sources.continuation_page(
+            body, "http://x.test/2024/04/24/camat-sukamaju-hadiri-deklarasi-relawan/"
+        )
+        is None
+    )
