@@ -27,25 +27,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from alerts.categories import SANCTION_WORDS, Catalog
 from alerts.selection import Accused, Outlet, Selection, Story, StoryUpdate, parse_time
+from pantau.calendar_id import MONTHS, long_date
 from pantau.settings import OfficeConfig
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-MONTHS = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-]
-DAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
 ZONE_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA"}
 ZONE_ABBREVIATIONS["Asia/Jayapura"] = "WIT"
 
@@ -97,7 +83,7 @@ def safe_url(value: str | None) -> str | None:
 
 
 def indonesian_date(day: date) -> str:
-    return f"{DAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
+    return long_date(day)
 
 
 def short_date(day: date) -> str:

@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
+from pantau.calendar_id import DAYS, MONTHS
+
 GENERATOR_VERSION = "1"
 DEFAULT_SEED = 8
 DEFAULT_DOCS = 3000
@@ -309,21 +311,6 @@ UNITS = [
     "Dinas Pertanian",
     "kantor kecamatan",
     "Dinas Perhubungan",
-]
-DAYS = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
-MONTHS = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
 ]
 
 OUTLETS = [

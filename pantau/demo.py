@@ -37,6 +37,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from pydantic import Field
 
 from pantau import store
+from pantau.calendar_id import long_date
 from pantau.settings import (
     DEFAULT_DATA_DIR,
     ConfigError,
@@ -57,21 +58,6 @@ DEMO_DIR = DEFAULT_DATA_DIR / "demo"
 HOST = "127.0.0.1"
 DEFAULT_PORT_BASE = 8760
 
-HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-BULAN = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
 STATIC_PAGES = {
     "/redaksi/": (
         "Redaksi",
@@ -292,7 +278,7 @@ class Resource:
 
 def tanggal(moment: datetime) -> str:
     """Rabu, 24 April 2024: the way Indonesian outlets print dates."""
-    return f"{HARI[moment.weekday()]}, {moment.day} {BULAN[moment.month - 1]} {moment.year}"
+    return long_date(moment)
 
 
 def template_env(directory: Path) -> Environment:

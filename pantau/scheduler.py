@@ -41,6 +41,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlite_utils import Database
 
+from crawler.runs import process_alive
 from pantau import store
 from pantau.settings import (
     ConfigError,
@@ -359,15 +360,7 @@ class ScheduleState:
 
 
 def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid is not None and pid > 0 and process_alive(pid)
 
 
 def close_interrupted_crawl_runs(db: Database, pid: int | None = None) -> int:

@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -22,12 +22,30 @@ DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 
 
+class HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+ModelWithId = TypeVar("ModelWithId", bound=HasId)
+
+
 class PantauError(Exception):
     """Base for errors the CLI reports as one line and a non-zero exit."""
 
 
 class ConfigError(PantauError):
     """A configuration file is missing, unreadable or invalid."""
+
+
+def unique_ids(items: list[ModelWithId], what: str) -> list[ModelWithId]:
+    """Validator body for lists whose entries are referred to by id."""
+    seen: set[str] = set()
+    for item in items:
+        if item.id in seen:
+            raise ValueError(f"{what} {item.id!r} appears twice")
+        seen.add(item.id)
+    return items
 
 
 class StrictModel(BaseModel):
@@ -169,12 +187,7 @@ class SitesFile(StrictModel):
     @field_validator("sites")
     @classmethod
     def _unique_ids(cls, sites: list[SiteConfig]) -> list[SiteConfig]:
-        seen: set[str] = set()
-        for site in sites:
-            if site.id in seen:
-                raise ValueError(f"site id {site.id!r} appears twice")
-            seen.add(site.id)
-        return sites
+        return unique_ids(sites, "site id")
 
 
 # --- offices.yaml -------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pantau.settings import DEFAULT_CONFIG_DIR, ConfigError, StrictModel, load_model
+from pantau.settings import DEFAULT_CONFIG_DIR, ConfigError, StrictModel, load_model, unique_ids
 
 DEFAULT_RULES_DIR = DEFAULT_CONFIG_DIR / "rules"
 CATEGORY_IDS = (
@@ -73,12 +73,7 @@ class PositionsFile(StrictModel):
     @field_validator("positions")
     @classmethod
     def _unique(cls, positions: list[PositionRule]) -> list[PositionRule]:
-        seen: set[str] = set()
-        for position in positions:
-            if position.id in seen:
-                raise ValueError(f"position id {position.id!r} appears twice")
-            seen.add(position.id)
-        return positions
+        return unique_ids(positions, "position id")
 
 
 # --- cues.yaml ----------------------------------------------------------------------
@@ -181,12 +176,7 @@ class ViolationsFile(StrictModel):
     @field_validator("violations")
     @classmethod
     def _unique(cls, rules: list[ViolationRule]) -> list[ViolationRule]:
-        seen: set[str] = set()
-        for rule in rules:
-            if rule.id in seen:
-                raise ValueError(f"category {rule.id!r} appears twice")
-            seen.add(rule.id)
-        return rules
+        return unique_ids(rules, "category")
 
 
 # --- parties.yaml -------------------------------------------------------------------
