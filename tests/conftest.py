@@ -22,6 +22,14 @@ def every_command_registered() -> None:
     register_commands()
 
 
+@pytest.fixture(scope="session")
+def detector():
+    """One loaded detector for every detection test (loading spaCy rules takes a second)."""
+    from extract.detect import load_detector
+
+    return load_detector()
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "pantau.db"

@@ -2,29 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from detect_support import accused_names, analyse
 
-import pytest
-
-from extract.detect import Detector, load_detector
-from extract.models import Finding
-from extract.text import read_document
-
-DETECT_FIXTURES = Path(__file__).parent / "fixtures" / "detect"
-
-
-@pytest.fixture(scope="module")
-def detector() -> Detector:
-    return load_detector()
-
-
-def analyse(detector: Detector, name: str) -> Finding:
-    _, article = read_document(DETECT_FIXTURES / name)
-    return detector.analyze(article)
-
-
-def accused_names(finding: Finding) -> list[str | None]:
-    return [o.name for o in finding.officials]
+from extract.detect import Detector
 
 
 def test_quoted_bawaslu_member_is_never_accused(detector: Detector) -> None:

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from detect_support import analyse
 
-import pytest
-
-from extract.detect import Detector, load_detector
-from extract.models import Article, Finding
-from extract.text import read_document
-
-DETECT_FIXTURES = Path(__file__).parent / "fixtures" / "detect"
-
-
-@pytest.fixture(scope="module")
-def detector() -> Detector:
-    return load_detector()
-
-
-def analyse(detector: Detector, name: str) -> Finding:
-    _, article = read_document(DETECT_FIXTURES / name)
-    return detector.analyze(article)
+from extract.detect import Detector
+from extract.models import Article
 
 
 def test_advisory_with_a_list_of_prohibited_acts_stays_advisory(detector: Detector) -> None:

@@ -133,6 +133,13 @@ class Mention:
         return self.rule.id, detail
 
 
+def attach_place(mention: Mention, doc: Doc, start: int, end: int) -> None:
+    """The unit or area named after a position ("Camat *Tanjung Batu*"), minus place words."""
+    mention.place_span = (start, end)
+    words = (t.text for t in doc.span(start, end) if t.lower_ not in PLACE_WORDS)
+    mention.place = " ".join(words).strip() or None
+
+
 @lru_cache(maxsize=1)
 def word_forms() -> tuple[frozenset[str], frozenset[str]]:
     """Indonesian words from spacy-lookups-data: (derived forms, all forms incl. roots).
@@ -314,13 +321,7 @@ class OfficialFinder:
             ):
                 end = self._place(doc, i, stop)
                 if end > i and doc[i].lower_ not in ("kabupaten", "kab", "kota", "kab."):
-                    mention.place_span = (i, end)
-                    mention.place = (
-                        " ".join(
-                            t.text for t in doc.span(i, end) if t.lower_ not in PLACE_WORDS
-                        ).strip()
-                        or None
-                    )
+                    attach_place(mention, doc, i, end)
                     i = end
                     continue
             if i in regions:
@@ -364,13 +365,7 @@ class OfficialFinder:
             if mention.rule.attaches == "place" and mention.place is None:
                 end = self._place(doc, i, stop)
                 if end > i:
-                    mention.place_span = (i, end)
-                    mention.place = (
-                        " ".join(
-                            t.text for t in doc.span(i, end) if t.lower_ not in PLACE_WORDS
-                        ).strip()
-                        or None
-                    )
+                    attach_place(mention, doc, i, end)
                     i = end
                     continue
             if lower in PLACE_WORDS and mention.rule.attaches == "place":
