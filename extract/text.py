@@ -1,6 +1,7 @@
 """HTML -> Article: trafilatura for the body, plus what Indonesian news pages need on top.
 
-trafilatura finds the main text and basic metadata. Regional outlets add things it does
+trafilatura finds the main text (on the page's <article> subtree when there is exactly one);
+title, author and site name are read with trafilatura's metadata helpers. Regional outlets add things it does
 not know: dates printed as "Rabu, 24 April 2024 13:00 WIB" or "24/04/24", JSON-LD
 NewsArticle blocks with the exact publication time, "Baca juga:" links and share widgets
 inside the body, the same body printed twice (print versions), wrong charset
@@ -10,9 +11,11 @@ config/extraction.yaml.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Iterator
+from copy import deepcopy
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
@@ -23,8 +26,16 @@ import lxml.etree
 import lxml.html
 import py3langid
 import trafilatura
+from htmldate import find_date
 from pydantic import Field
-from trafilatura.settings import Document
+from trafilatura.metadata import (
+    examine_meta,
+    extract_author,
+    extract_meta_json,
+    extract_sitename,
+    extract_title,
+)
+from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import load_html
 
 from extract.models import Article, Page
@@ -63,11 +74,12 @@ ISO_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 MAX_HTML_CHARS = 3_000_000
 # py3langid's cost grows with the text; a few paragraphs tell Indonesian from the rest.
 LANGUAGE_SAMPLE_CHARS = 1500
-# What extract_article asks of trafilatura (benchmarks/bench_pipeline.py times trafilatura
-# alone with the same options). `fast` skips its second extractor (readability), whose
-# comparison cost a third of trafilatura's time without changing a golden page.
+# What extract_article asks of trafilatura for the body (benchmarks/bench_pipeline.py times
+# trafilatura alone with these options, with and without its metadata). `fast` skips its
+# second extractor (readability), whose comparison cost a third of trafilatura's time without
+# changing a golden page. Metadata is read by `page_metadata` below, not by bare_extraction.
 TRAFILATURA_OPTIONS: dict[str, Any] = {
-    "with_metadata": True,
+    "with_metadata": False,
     "include_comments": False,
     "include_tables": False,
     "fast": True,
@@ -333,6 +345,34 @@ def visible_published(tree: lxml.html.HtmlElement, rules: ExtractionRules) -> da
     return None
 
 
+def page_metadata(tree: lxml.html.HtmlElement) -> Document:
+    """Title, author and site name, read the way trafilatura's `extract_metadata` reads them.
+
+    trafilatura's own pass also collects categories, tags and the licence and runs htmldate:
+    about 3 of its 4 ms a page, for fields Pantau never uses or reads better itself
+    (Indonesian dates). So only the parts we use run, in trafilatura's order; the date is
+    asked of htmldate only when our readers find none (`extract_article`).
+    """
+    metadata = examine_meta(tree)
+    if metadata.author and " " not in metadata.author:
+        metadata.author = None  # a handle, not a name
+    # A broken JSON-LD block: the meta tags still count.
+    with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError):
+        metadata = extract_meta_json(tree, metadata)
+    metadata.title = metadata.title or extract_title(tree)
+    metadata.author = metadata.author or extract_author(tree)
+    metadata.sitename = (metadata.sitename or extract_sitename(tree) or "").lstrip("@") or None
+    if metadata.sitename and "." not in metadata.sitename and not metadata.sitename[0].isupper():
+        metadata.sitename = metadata.sitename.title()
+    metadata.clean_and_trim()
+    return metadata
+
+
+def htmldate_published(tree: lxml.html.HtmlElement, url: str) -> str | None:
+    """htmldate's reading of the page date (a day): the last resort after our own readers."""
+    return find_date(tree, **{**set_date_params(True), "url": url})
+
+
 def canonical_link(tree: lxml.html.HtmlElement, url: str) -> str | None:
     for link in tree.iter("link"):
         rel = (link.get("rel") or "").lower().split()
@@ -376,6 +416,40 @@ def clean_text(text: str, rules: ExtractionRules | None = None) -> str:
     return "\n".join(kept)
 
 
+def article_element_tree(tree: lxml.html.HtmlElement) -> lxml.html.HtmlElement | None:
+    """The page's one <article> element alone in a small document, if it has exactly one.
+
+    Regional news pages are mostly furniture (menus, tickers, sidebars, related posts, ad
+    slots): trafilatura spends most of its time pruning and scoring that. Where the page
+    marks its story with a single <article>, trafilatura gets only that subtree, about a
+    quarter of the work for the same text. Listing-like pages with several <article>
+    teasers, or none, go to trafilatura whole.
+    """
+    found = tree.xpath("//body//article")
+    if len(found) != 1:
+        return None
+    document = lxml.html.Element("html")
+    lxml.etree.SubElement(document, "body").append(deepcopy(found[0]))
+    return document
+
+
+def main_text(tree: lxml.html.HtmlElement, url: str, rules: ExtractionRules) -> str:
+    """The article body: trafilatura on the <article> subtree, else on the whole page."""
+    focused = article_element_tree(tree)
+    for candidate in (focused, tree) if focused is not None else (tree,):
+        try:
+            # trafilatura works on its own copy of the tree: ours stays intact for the readers.
+            doc = trafilatura.bare_extraction(candidate, url=url, **TRAFILATURA_OPTIONS)
+        except (ValueError, TypeError, lxml.etree.LxmlError) as exc:
+            raise ExtractionError(f"{url}: cannot parse page ({exc})") from None
+        text = clean_text(doc.text, rules) if isinstance(doc, Document) and doc.text else ""
+        if len(text) >= rules.config.min_text_chars:
+            return text
+    if not text:
+        raise ExtractionError(f"{url}: no article text found")
+    raise ExtractionError(f"{url}: too little article text ({len(text)} characters)")
+
+
 def extract_article(html: str | bytes, url: str) -> Article:
     rules = load_rules()
     text_html = decode_html(html) if isinstance(html, bytes) else html
@@ -384,39 +458,31 @@ def extract_article(html: str | bytes, url: str) -> Article:
     tree = parse_tree(text_html)
     if tree is None:
         raise ExtractionError(f"{url}: no article text found")
-    try:
-        # trafilatura works on its own copy of the tree: ours stays intact for the readers.
-        doc = trafilatura.bare_extraction(tree, url=url, as_dict=False, **TRAFILATURA_OPTIONS)
-    except (ValueError, TypeError, lxml.etree.LxmlError) as exc:
-        raise ExtractionError(f"{url}: cannot parse page ({exc})") from None
-    if not isinstance(doc, Document) or not doc.text:
-        raise ExtractionError(f"{url}: no article text found")
-    text = clean_text(doc.text, rules)
-    if len(text) < rules.config.min_text_chars:
-        raise ExtractionError(f"{url}: too little article text ({len(text)} characters)")
+    text = main_text(tree, url, rules)
     ld = json_ld_article(tree)
-    sitename = doc.sitename
-    title = ld.get("headline") or doc.title or ""
+    metadata = page_metadata(tree)
+    sitename = metadata.sitename
+    title = ld.get("headline") or metadata.title or ""
     published = (
         ld.get("published")
         or meta_published(tree)
         or visible_published(tree, rules)
-        or _trafilatura_date(doc.date, rules)
+        or _day_date(htmldate_published(tree, url), rules)
     )
     return Article(
         url=url,
         title=clean_title(str(title), sitename),
         text=text,
         published=published,
-        author=ld.get("author") or doc.author,
+        author=ld.get("author") or metadata.author,
         sitename=sitename,
         lang=detect_language(text),
         canonical_url=canonical_link(tree, url),
     )
 
 
-def _trafilatura_date(value: str | None, rules: ExtractionRules) -> datetime | None:
-    """trafilatura gives a day only: noon in the default zone keeps the day right."""
+def _day_date(value: str | None, rules: ExtractionRules) -> datetime | None:
+    """htmldate gives a day only: noon in the default zone keeps the day right."""
     if not value:
         return None
     try:
