@@ -57,6 +57,33 @@ def test_saving_the_same_text_twice_reports_unchanged_and_new_text_updated(db):
     assert db["articles"].count == 1
 
 
+def _search(db, words: str) -> list[int]:
+    return [
+        row[0]
+        for row in db.execute("select rowid from articles_fts where articles_fts match ?", [words])
+    ]
+
+
+def test_joining_a_story_leaves_the_full_text_index_alone(db):
+    article_id, _ = store.save_article(db, _record("https://a.id/1", "kepala desa berkampanye"))
+    story = store.insert_returning_id(
+        db, "clusters", {"first_article_id": article_id, "title": "T", "first_seen": "2024-04-24"}
+    )
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    store.set_cluster(db, article_id, story)
+    db.conn.set_trace_callback(None)
+    assert statements and not [s for s in statements if "articles_fts" in s]
+    assert _search(db, "berkampanye") == [article_id]
+
+
+def test_full_text_search_follows_a_changed_text(db):
+    article_id, _ = store.save_article(db, _record("https://a.id/1", "kepala desa berkampanye"))
+    store.save_article(db, _record("https://a.id/1", "camat menghadiri deklarasi"))
+    assert _search(db, "berkampanye") == []
+    assert _search(db, "deklarasi") == [article_id]
+
+
 def test_an_alias_url_finds_its_article(db):
     article_id, _ = store.save_article(db, _record("https://a.id/1", "isi"))
     store.add_url_alias(db, "https://a.id/1/amp", article_id)
