@@ -210,7 +210,11 @@ class Gazetteer:
         i = 0
         while i < len(words):
             word = words[i][0]
-            if not word[0].isupper() and (word.lower(),) not in _CONTEXT_STARTS:
+            lower = word.lower()
+            if lower not in self._first_words and (lower,) not in _CONTEXT_STARTS:
+                i += 1  # neither a name nor a context word ("Kabupaten") starts here
+                continue
+            if not word[0].isupper() and (lower,) not in _CONTEXT_STARTS:
                 i += 1  # names start with a capital; context words may be lowercase
                 continue
             found = self._match_at(text, words, i)
@@ -261,6 +265,8 @@ class Gazetteer:
 
     @staticmethod
     def _context_at(words: list[tuple[str, int, int]], i: int) -> tuple[Kind | None, int]:
+        if (words[i][0].lower(),) not in _CONTEXT_STARTS:
+            return None, 0
         for size in range(_MAX_CONTEXT_WORDS, 0, -1):
             chunk = tuple(w.lower() for w, _, _ in words[i : i + size])
             if len(chunk) == size and chunk in _CONTEXT:

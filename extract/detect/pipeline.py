@@ -1,16 +1,18 @@
 """The spaCy pipeline: blank Indonesian, abbreviation-aware tokens, sentences, position spans.
 
 No trained model exists (or may be downloaded), so everything is rules: the tokenizer keeps
-"Kab." or "S.Pd." whole so they do not end sentences, a sentencizer plus a paragraph component
-split sentences, and a SpanRuler built from config/rules/positions.yaml marks every position
+"Kab." or "S.Pd." whole so they do not end sentences, one component (spaCy's Sentencizer rule
+plus line breaks) splits sentences, and a SpanRuler built from config/rules/positions.yaml marks every position
 ("Sekda", "Kepala Dinas", "oknum ASN" ...) under ``doc.spans["positions"]``.
 """
 
 from __future__ import annotations
 
+import numpy
 import spacy
-from spacy.attrs import IS_SPACE
+from spacy.attrs import IS_PUNCT, IS_SPACE, ORTH, SENT_START
 from spacy.language import Language
+from spacy.pipeline import Sentencizer
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
@@ -31,13 +33,36 @@ ABBREVIATIONS = [
 ]  # fmt: skip
 
 
-@Language.component("pantau_paragraphs")
-def paragraph_breaks(doc: Doc) -> Doc:
-    """A line break always starts a new sentence (titles and paragraphs lack final dots)."""
-    spaces = doc.to_array(IS_SPACE).tolist() if len(doc) else []
-    for i, is_space in enumerate(spaces[:-1]):
-        if is_space and "\n" in doc[i].text:
-            doc[i + 1].is_sent_start = True
+# spaCy's Sentencizer punctuation: a sentence ends after one of these (and any closing marks).
+SENTENCE_ENDS = frozenset(Sentencizer.default_punct_chars)
+
+
+@Language.component("pantau_sentences")
+def split_sentences(doc: Doc) -> Doc:
+    """spaCy's Sentencizer rule plus "a line break starts a sentence", on arrays.
+
+    Same boundaries as `sentencizer` followed by a paragraph component (titles and paragraphs
+    lack final dots), without walking Token objects one by one: a sentence starts at the
+    first token after an end mark that is neither punctuation nor another end mark, and
+    after every whitespace token holding a line break. Every end mark is punctuation to
+    spaCy, so only punctuation and whitespace tokens are read as text.
+    """
+    count = len(doc)
+    if not count:
+        return doc
+    strings = doc.vocab.strings
+    orth, is_punct, is_space = doc.to_array([ORTH, IS_PUNCT, IS_SPACE]).T
+    punct_at = numpy.flatnonzero(is_punct)
+    end_at = punct_at[[strings[o] in SENTENCE_ENDS for o in orth[punct_at].tolist()]]
+    others = numpy.flatnonzero(is_punct == 0)
+    after_end = numpy.searchsorted(others, end_at, side="right")
+    space_at = numpy.flatnonzero(is_space)
+    breaks = space_at[["\n" in strings[o] for o in orth[space_at].tolist()]] + 1
+    starts = numpy.full(count, -1, dtype="int64")
+    starts[0] = 1
+    starts[others[after_end[after_end < len(others)]]] = 1
+    starts[breaks[breaks < count]] = 1
+    doc.from_array([SENT_START], starts.astype("uint64").reshape(-1, 1))
     return doc
 
 
@@ -51,8 +76,7 @@ def _add_abbreviations(nlp: Language) -> None:
 def build_nlp(rules: RuleSet) -> Language:
     nlp = spacy.blank("id")
     _add_abbreviations(nlp)
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("pantau_paragraphs")
+    nlp.add_pipe("pantau_sentences")
     ruler = nlp.add_pipe(
         "span_ruler",
         name="positions",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,6 +22,11 @@ from extract.detect.tokens import Tokens
 
 _SPACES = re.compile(r"\s+")
 _PRONOUNS = {"ia", "dia", "beliau", "bersangkutan"}
+
+
+def _between(positions: list[int], start: int, end: int) -> list[int]:
+    """The sorted positions in [start, end)."""
+    return positions[bisect_left(positions, start) : bisect_left(positions, end)]
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +54,7 @@ class SentenceCues:
     near_acts: dict[str, float] = field(default_factory=dict)
     pronoun: bool = False
     in_quote: bool = False
+    speech_at: set[int] = field(default_factory=set, repr=False)
 
     @property
     def act(self) -> float:
@@ -107,11 +114,26 @@ class SentenceReader:
         table = lemma_table()
         lowers, texts = doc.lowers, doc.texts
         lemmas = [table.get(w, w) for w in lowers]
+        # Most tokens start no cue: find once, for the whole document, the few that may.
+        index, parties = self.index, self.parties
+        starts = [
+            i
+            for i, (lower, lemma, text) in enumerate(zip(lowers, lemmas, texts, strict=True))
+            if lower in index or lemma in index or text in parties
+        ]
+        pronouns = [i for i, lower in enumerate(lowers) if lower in _PRONOUNS]
+        possessives = [
+            i for i, lower in enumerate(lowers) if len(lower) > 5 and lower[-3:] == "nya"
+        ]
         result = []
         for number, sent in enumerate(doc.sentences):
             text = doc.span(sent.start, sent.end).text
             cues = SentenceCues(index=number, text=_SPACES.sub(" ", text).strip())
-            self._read(cues, sent.start, sent.end, lowers, lemmas, texts)
+            within = _between(starts, sent.start, sent.end)
+            self._read(cues, sent.start, sent.end, within, lowers, lemmas, texts)
+            self._read_pronouns(
+                cues, _between(pronouns, sent.start, sent.end), possessives, sent.start, sent.end
+            )
             result.append(cues)
         return result
 
@@ -120,6 +142,7 @@ class SentenceReader:
         cues: SentenceCues,
         start: int,
         end: int,
+        positions: list[int],
         lowers: list[str],
         lemmas: list[str],
         texts: list[str],
@@ -127,7 +150,7 @@ class SentenceReader:
         found: dict[str, float] = {}
         counted = 0
         speech_at: set[int] = set()
-        for i in range(start, end):
+        for i in positions:
             for source in (lowers, lemmas) if lemmas[i] != lowers[i] else (lowers,):
                 for words, name, weight in self.index.get(source[i], ()):
                     if tuple(source[i : i + len(words)]) != words or i + len(words) > end:
@@ -152,13 +175,16 @@ class SentenceReader:
         cues.neutrality = counted
         cues.acts = {k[4:]: 1.0 for k in found if k.startswith("act:")}
         cues.near_acts = {k[5:]: 0.8 for k in found if k.startswith("near:")}
-        pronouns = [i for i in range(start, end) if lowers[i] in _PRONOUNS]
-        cues.pronoun = bool(pronouns) or any(
-            len(lowers[i]) > 5 and lowers[i].endswith("nya") for i in range(start, end)
-        )
-        if pronouns and any(pronouns[0] < k <= pronouns[0] + 6 for k in speech_at):
-            cues.pronoun = False  # "Ia mengatakan ...": the subject speaks, not acts
+        cues.speech_at = speech_at
         cues.in_quote = texts[start][:1] in {"“", '"'} if start < end else False
+
+    @staticmethod
+    def _read_pronouns(
+        cues: SentenceCues, pronouns: list[int], possessives: list[int], start: int, end: int
+    ) -> None:
+        cues.pronoun = bool(pronouns) or bool(_between(possessives, start, end))
+        if pronouns and any(pronouns[0] < k <= pronouns[0] + 6 for k in cues.speech_at):
+            cues.pronoun = False  # "Ia mengatakan ...": the subject speaks, not acts
 
     @staticmethod
     def add_targeted_acts(cues: SentenceCues, has_target: bool) -> None:
