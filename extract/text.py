@@ -1,8 +1,8 @@
 """HTML -> Article: trafilatura for the body, plus what Indonesian news pages need on top.
 
 trafilatura finds the main text (on the page's <article> subtree when there is exactly one);
-title, author and site name are read with trafilatura's metadata helpers. Regional outlets add things it does
-not know: dates printed as "Rabu, 24 April 2024 13:00 WIB" or "24/04/24", JSON-LD
+title, author and site name are read with trafilatura's metadata helpers. Regional outlets
+add things it does not know: dates printed as "Rabu, 24 April 2024 13:00 WIB" or "24/04/24", JSON-LD
 NewsArticle blocks with the exact publication time, "Baca juga:" links and share widgets
 inside the body, the same body printed twice (print versions), wrong charset
 declarations. The knowledge for that (month names, zones, furniture lines) lives in

@@ -2,8 +2,9 @@
 
 No trained model exists (or may be downloaded), so everything is rules: the tokenizer keeps
 "Kab." or "S.Pd." whole so they do not end sentences, one component (spaCy's Sentencizer rule
-plus line breaks) splits sentences, and a SpanRuler built from config/rules/positions.yaml marks every position
-("Sekda", "Kepala Dinas", "oknum ASN" ...) under ``doc.spans["positions"]``.
+plus line breaks) splits sentences, and a SpanRuler built from config/rules/positions.yaml
+marks every position ("Sekda", "Kepala Dinas", "oknum ASN" ...) under
+``doc.spans["positions"]``.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def split_sentences(doc: Doc) -> Doc:
     starts[0] = 1
     starts[others[after_end[after_end < len(others)]]] = 1
     starts[breaks[breaks < count]] = 1
-    doc.from_array([SENT_START], starts.astype("uint64").reshape(-1, 1))
+    doc.from_array([SENT_START], starts.astype("uint64").reshape(-1, 1))  # type: ignore[arg-type]
     return doc
 
 
