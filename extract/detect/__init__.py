@@ -117,7 +117,13 @@ class Detector:
         if evidence:
             return self._breach(evidence, mentions, cues, region)
         verdict: Verdict = "advisory" if self._about_neutrality(cues) else "other"
-        partial = max((self._partial_score(c, mentions) for c in cues), default=0.0)
+        bound_by_sent: dict[int, list[Mention]] = {}
+        for mention in mentions:
+            if mention.bound:
+                bound_by_sent.setdefault(mention.sent, []).append(mention)
+        partial = max(
+            (self._partial_score(c, bound_by_sent.get(c.index, [])) for c in cues), default=0.0
+        )
         return Finding(
             verdict=verdict,
             score=round(min(0.45, partial * 0.5), 3),
@@ -151,7 +157,9 @@ class Detector:
                 and c.index - previous_accused[0] <= 2
             ):
                 here, carried = previous_accused[1], True
-            if here and not carried:
+            if not here:
+                continue  # nobody to accuse in this sentence: it scores nothing
+            if not carried:
                 previous_accused = (c.index, here)
             window = cues[max(0, c.index - 2) : c.index + 3]
             nearby = max((n.act for n in window if n.advisory < 1.0), default=0.0)
@@ -216,8 +224,8 @@ class Detector:
         score = 0.15 + 0.3 * c.allegation + 0.3 * ident + 0.25 * act - 0.2 * c.advisory
         return max(0.0, min(1.0, score))
 
-    def _partial_score(self, c: SentenceCues, mentions: list[Mention]) -> float:
-        bound = [m for m in mentions if m.sent == c.index and m.bound]
+    def _partial_score(self, c: SentenceCues, bound: list[Mention]) -> float:
+        """How close a sentence came to evidence; ``bound``: its people bound to neutrality."""
         ident = max((m.identifiability for m in bound), default=0.0)
         return 0.3 * c.allegation + 0.3 * ident + 0.25 * self._act_strength(c)
 

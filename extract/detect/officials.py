@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -189,6 +190,14 @@ class PhraseIndex:
         return 0
 
 
+def _title_case(doc: Doc, number: int) -> bool:
+    """A headline, or a sentence Written Like One: capitals then say nothing about names."""
+    sent = doc.sentences[number]
+    caps = [w for w in doc.texts[sent.start : sent.end] if w.isalpha() and len(w) > 3]
+    ratio = sum(w[0].isupper() for w in caps) / len(caps) if caps else 0.0
+    return (number == 0 and ratio > 0.6) or (ratio > 0.75 and len(caps) >= 6)
+
+
 class OfficialFinder:
     """Finds position mentions and the names attached to them in a parsed document."""
 
@@ -235,22 +244,17 @@ class OfficialFinder:
     def find(
         self, doc: Doc, spans: list[Span], regions: dict[int, tuple[RegionMention, int]]
     ) -> list[Mention]:
-        sent_of: dict[int, int] = {}
-        title_case: dict[int, bool] = {}
-        for number, sent in enumerate(doc.sentences):
-            words = doc.texts[sent.start : sent.end]
-            caps = [w for w in words if w.isalpha() and len(w) > 3]
-            ratio = sum(w[0].isupper() for w in caps) / len(caps) if caps else 0.0
-            headline = (number == 0 and ratio > 0.6) or (ratio > 0.75 and len(caps) >= 6)
-            for i in range(sent.start, sent.end):
-                sent_of[i] = number
-                title_case[i] = headline
+        starts = [sent.start for sent in doc.sentences]
         self.region_tokens = set(regions)
         self.lowers = doc.lowers
         self.place_names = self._place_names(doc)
         mentions = []
+        headlines: dict[int, bool] = {}
         for span in spans:
-            mention = self._mention(doc, span, regions, sent_of, title_case)
+            number = bisect_right(starts, span.start) - 1
+            if number not in headlines:
+                headlines[number] = _title_case(doc, number)
+            mention = self._mention(doc, span, regions, number, headlines[number])
             if mention is not None:
                 mentions.append(mention)
         return mentions
@@ -274,16 +278,15 @@ class OfficialFinder:
         doc: Doc,
         span: Span,
         regions: dict[int, tuple[RegionMention, int]],
-        sent_of: dict[int, int],
-        title_case: dict[int, bool],
+        sent: int,
+        headline: bool,
     ) -> Mention | None:
         rule = self.positions[span.label_]
-        mention = Mention(rule=rule, start=span.start, end=span.end, sent=sent_of[span.start])
+        mention = Mention(rule=rule, start=span.start, end=span.end, sent=sent)
         sent_end = doc[span.start].sent.end
         i = self._attachments(doc, span.end, sent_end, mention, regions)
         if rule.requires_unit and not mention.unit:
             return None
-        headline = title_case[span.start]
         i = self._name_after(doc, i, sent_end, mention, headline)
         if not mention.name and mention.place_span:
             self._split_place(doc, mention, headline)
