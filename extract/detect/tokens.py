@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy
 from spacy.attrs import IDX, LENGTH, SENT_START
 from spacy.tokens import Doc
 
@@ -77,12 +78,13 @@ class Tokens:
         """``source`` is the text the doc was made from (Doc.text would rebuild it slowly)."""
         self.source = source
         # Arrays, not Token objects: building a Token per access is what made rules slow.
-        array = doc.to_array([IDX, LENGTH, SENT_START])
-        columns = array.astype("int64").tolist() if len(doc) else []
-        self.offsets = [row[0] for row in columns]
-        self.texts = [source[row[0] : row[0] + row[1]] for row in columns]
-        starts = [i for i, row in enumerate(columns) if row[2] == 1 or i == 0]
-        bounds = list(zip(starts, [*starts[1:], len(columns)], strict=True))
+        array = doc.to_array([IDX, LENGTH, SENT_START]).astype("int64")
+        count = len(doc)
+        self.offsets: list[int] = array[:, 0].tolist() if count else []
+        ends = (array[:, 0] + array[:, 1]).tolist() if count else []
+        self.texts = [source[start:end] for start, end in zip(self.offsets, ends, strict=True)]
+        starts = sorted({0, *numpy.flatnonzero(array[:, 2] == 1).tolist()}) if count else []
+        bounds = list(zip(starts, [*starts[1:], count], strict=True))
         self.sentences = [Sentence(start, end) for start, end in bounds]
         self.sentence_of: list[Sentence] = []
         for sentence in self.sentences:
