@@ -2,10 +2,17 @@
 
 The site is the first N corpus pages (which only link to earlier pages, so any prefix is
 a closed site) plus a robots.txt, a sitemap and listing pages, served from memory on
-127.0.0.1 by a thread of this process pinned to one core; `pantau crawl` runs in a
-subprocess pinned to the other, with a temporary PANTAU_CONFIG (no download delay, high
-per-domain concurrency) and a fresh SQLite file. Pages per second is counted at the
-server: article pages served between the first and the last request of the crawl.
+127.0.0.1 by a thread of this process; `pantau crawl` runs in a subprocess with a
+temporary PANTAU_CONFIG (no download delay, high per-domain concurrency) and a fresh
+SQLite file. Pages per second is counted at the server: article pages served between the
+first request and the crawl's exit (so the pipeline's tail is included).
+
+Three runs, each recording the cores it had and `ingest_processes`:
+- "on": the default configuration (ingest worker processes, crawler/worker.py); the crawl
+  process, its workers and the server share every core;
+- "off": PANTAU_CRAWL_PIPELINE=off on the same cores, the baseline of the ratio;
+- "in-process": ingest_processes=0 with the crawl pinned to one core and the server to
+  another, as this benchmark measured before the worker existed: the single-core figure.
 
 The "off" run sets PANTAU_CRAWL_PIPELINE=off, which the crawler honours by running no
 item pipeline (crawler/settings.py): items are dropped before extraction and ingest. A
@@ -140,16 +147,19 @@ def handler_for(site: ServedSite) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def pin_this_thread_to(cpu: int) -> None:
-    if hasattr(os, "sched_setaffinity") and cpu in os.sched_getaffinity(0):
-        os.sched_setaffinity(0, {cpu})
+def pin_thread(native_id: int, cpus: set[int]) -> None:
+    """Request threads are started by the serving thread and inherit its mask."""
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(native_id, cpus)
 
 
 def cpus() -> list[int]:
     return sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
 
 
-def write_config(directory: Path, base: str, workdir: Path, max_pages: int) -> None:
+def write_config(
+    directory: Path, base: str, workdir: Path, max_pages: int, ingest_processes: int | None
+) -> None:
     """settings.yaml tuned for loopback (no delay, high concurrency) + one-site sites.yaml."""
     directory.mkdir(parents=True, exist_ok=True)
     for item in DEFAULT_CONFIG_DIR.iterdir():
@@ -175,6 +185,8 @@ def write_config(directory: Path, base: str, workdir: Path, max_pages: int) -> N
         retry_times=1,
         max_pages=max_pages,
     )
+    if ingest_processes is not None:
+        crawl["ingest_processes"] = ingest_processes
     settings["crawl"] = crawl
     (directory / "settings.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
     site = {
@@ -201,18 +213,27 @@ def stored_articles(db_path: Path) -> int:
         conn.close()
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Which cores the crawl (with its workers) and the server thread may run on."""
+
+    crawler_cpus: set[int]
+    server_cpus: set[int]
+    ingest_processes: int | None = None  # None: the configured default
+
+
 def crawl_once(
     site: ServedSite,
     base: str,
     articles: int,
     pipeline: bool,
-    crawler_cpu: int,
+    placement: Placement,
     timeout: float = 1800,
 ) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="pantau-bench-crawl-"))
     try:
         config = workdir / "config"
-        write_config(config, base, workdir, articles)
+        write_config(config, base, workdir, articles, placement.ingest_processes)
         env = dict(os.environ, PANTAU_CONFIG=str(config), PANTAU_LOG_LEVEL="ERROR")
         env.pop("PANTAU_DB", None)
         if not pipeline:
@@ -230,12 +251,15 @@ def crawl_once(
         command += ["--no-progress"]
         site.reset()
         started = time.perf_counter()
-        run = run_measured(command, env, crawler_cpu, timeout)
+        run = run_measured(command, env, placement.crawler_cpus, timeout)
         served = site.hits.get("article", 0)
         # From the first request to the crawl's exit: includes the pipeline's tail.
         window = run.ended - site.first_request if site.first_request else 0.0
         return {
             "pipeline": pipeline,
+            "ingest_processes": effective_ingest_processes(placement) if pipeline else None,
+            "crawler_cpus": sorted(placement.crawler_cpus),
+            "server_cpus": sorted(placement.server_cpus),
             "exit_code": run.exit_code,
             "article_pages_served": served,
             "other_requests": site.hits.get("other", 0),
@@ -246,6 +270,7 @@ def crawl_once(
             "crawler_cpu_s": round(run.cpu_s, 2),
             "crawler_cpu_ms_per_page": round(1000 * run.cpu_s / served, 1) if served else None,
             "crawler_peak_mb": run.peak_mb,
+            "workers_peak_mb": run.children_peak_mb,
             "via": "pantau crawl",
             "stderr_tail": run.stderr[-600:] if run.exit_code or not served else "",
         }
@@ -259,20 +284,33 @@ class Measured:
     stderr: str
     cpu_s: float
     peak_mb: float
+    children_peak_mb: float  # the largest VmHWM among its children (ingest workers)
     ended: float  # perf_counter() when the process had exited
 
 
-def run_measured(command: list[str], env: dict[str, str], cpu: int, timeout: float) -> Measured:
-    """Run the crawl pinned to `cpu`, with its CPU time (wait4) and peak RSS.
+def effective_ingest_processes(placement: Placement) -> int:
+    if placement.ingest_processes is not None:
+        return placement.ingest_processes
+    from pantau.settings import CrawlSettings
 
-    The peak is the kernel's VmHWM of the crawl's own address space, polled until it
-    exits: ru_maxrss of a child also counts this (large) process at the moment of fork.
+    return CrawlSettings().ingest_processes
+
+
+def run_measured(
+    command: list[str], env: dict[str, str], cpus: set[int], timeout: float
+) -> Measured:
+    """Run the crawl on `cpus`, with its CPU time (wait4) and peak RSS.
+
+    The CPU time includes the ingest workers: the crawl waits for them before it exits,
+    and wait4 counts a process's reaped children. The peak is the kernel's VmHWM of the
+    crawl's own address space (and, apart, of its largest child), polled until it exits:
+    ru_maxrss of a child also counts this (large) process at the moment of fork.
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            command, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=err, preexec_fn=pinner(cpu)
+            command, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=err, preexec_fn=pinner(cpus)
         )
-        peak_kb = [0]
+        peak_kb = [0, 0]
         done = threading.Event()
         poller = threading.Thread(target=poll_hwm, args=(proc.pid, peak_kb, done), daemon=True)
         poller.start()
@@ -293,66 +331,94 @@ def run_measured(command: list[str], env: dict[str, str], cpu: int, timeout: flo
             err.read().decode("utf-8", "replace"),
             usage.ru_utime + usage.ru_stime,
             round(peak / 1024, 1),
+            round(peak_kb[1] / 1024, 1),
             ended,
         )
 
 
 def poll_hwm(pid: int, peak_kb: list[int], done: threading.Event) -> None:
-    status = Path(f"/proc/{pid}/status")
+    """peak_kb[0]: the process's VmHWM; peak_kb[1]: the largest of its children's."""
     while not done.is_set():
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak_kb[0] = max(peak_kb[0], int(line.split()[1]))
-        except (OSError, ValueError, IndexError):
-            pass
+        peak_kb[0] = max(peak_kb[0], hwm_kb(pid))
+        for child in children(pid):
+            peak_kb[1] = max(peak_kb[1], hwm_kb(child))
         done.wait(0.2)
 
 
-def pinner(cpu: int) -> Callable[[], None] | None:
+def hwm_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def pinner(cpus: set[int]) -> Callable[[], None] | None:
     if not hasattr(os, "sched_setaffinity"):
         return None
-    return lambda: os.sched_setaffinity(0, {cpu})
+    return lambda: os.sched_setaffinity(0, cpus)
 
 
 def run(corpus: Path, entries: list[DocEntry], articles: int = 2000) -> dict[str, Any]:
-    """Crawl the same loopback site with the pipeline on, then off; pages/s of each."""
+    """Crawl the same loopback site with the pipeline on, off, and in-process; pages/s of each."""
     entries = entries[:articles]
     available = cpus()
+    every = set(available)
     server_cpu, crawler_cpu = (available[1], available[0]) if len(available) > 1 else (0, 0)
+    shared = Placement(crawler_cpus=every, server_cpus=every)
+    pinned = Placement(crawler_cpus={crawler_cpu}, server_cpus={server_cpu}, ingest_processes=0)
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     base = f"http://127.0.0.1:{server.server_address[1]}"
     site = build_site(corpus, entries, base)
     server.RequestHandlerClass = handler_for(site)
     server.daemon_threads = True
-    previous = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
-    pin_this_thread_to(server_cpu)  # request threads inherit the serving thread's mask
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    if previous is not None:  # the serving thread keeps its own mask; request threads inherit it
-        os.sched_setaffinity(0, previous)
+    assert thread.native_id is not None
+
+    def crawl(pipeline: bool, placement: Placement) -> dict[str, Any]:
+        pin_thread(thread.native_id or 0, placement.server_cpus)
+        return crawl_once(site, base, len(entries), pipeline, placement)
+
     try:
-        on = crawl_once(site, base, len(entries), True, crawler_cpu)
+        on = crawl(True, shared)
         if not on["article_pages_served"]:
             raise CrawlBenchError(f"the crawl fetched no article: {on['stderr_tail']}")
-        off = crawl_once(site, base, len(entries), False, crawler_cpu)
+        off = crawl(False, shared)
         honoured = off["article_pages_served"] > 0 and off["articles_stored"] == 0
         if not honoured:
             raise CrawlBenchError(
                 f"PANTAU_CRAWL_PIPELINE=off stored {off['articles_stored']} articles"
             )
+        in_process = crawl(True, pinned)
     finally:
         server.shutdown()
         server.server_close()
     ratio = on["pages_per_s"] / off["pages_per_s"] if off["pages_per_s"] else None
     return {
         "site_articles": len(entries),
-        "server_cpu": server_cpu,
+        "server_cpu": server_cpu,  # of the in-process run; on/off share every core
         "crawler_cpu": crawler_cpu,
+        "cpus": available,
+        "ingest_processes": on["ingest_processes"],
         "pipeline_on": on,
         "pipeline_off": off,
+        "pipeline_in_process": in_process,
         "pipeline_off_switch_honoured": honoured,
         "crawl_pages_per_s": on["pages_per_s"],
         "crawl_pipeline_off_pages_per_s": off["pages_per_s"],
+        "crawl_inprocess_pages_per_s": in_process["pages_per_s"],
         "crawl_pipeline_ratio": round(ratio, 3) if ratio else None,
+        "crawl_inprocess_ratio": round(in_process["pages_per_s"] / off["pages_per_s"], 3)
+        if off["pages_per_s"]
+        else None,
     }

@@ -128,7 +128,9 @@ def dedup_stage(sizes: tuple[int, ...], sample: int) -> dict[str, Any]:
 def crawl_stage(corpus: Path, entries: list[Any], articles: int) -> dict[str, Any]:
     from benchmarks import bench_crawl
 
-    with console.status(f"[bold]crawl[/bold] of a {articles}-article loopback site, on and off"):
+    with console.status(
+        f"[bold]crawl[/bold] of a {articles}-article loopback site: on, off, in-process"
+    ):
         started = time.perf_counter()
         try:
             result = bench_crawl.run(corpus, entries, articles)
@@ -213,6 +215,7 @@ def summarize(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
     crawl = stages.get("crawl", {})
     us_values = [v for v in dedup_us.values() if isinstance(v, int | float)]
     on, off = crawl.get("pipeline_on") or {}, crawl.get("pipeline_off") or {}
+    in_process = crawl.get("pipeline_in_process") or {}
     return {
         "parse_docs_per_s": wall["parse"],
         "trafilatura_docs_per_s": wall["trafilatura"],
@@ -240,12 +243,21 @@ def summarize(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "crawl_pages_per_s": crawl.get("crawl_pages_per_s"),
         "crawl_pipeline_off_pages_per_s": crawl.get("crawl_pipeline_off_pages_per_s"),
         "crawl_pipeline_ratio": crawl.get("crawl_pipeline_ratio"),
+        "crawl_inprocess_pages_per_s": crawl.get("crawl_inprocess_pages_per_s"),
+        "crawl_inprocess_ratio": crawl.get("crawl_inprocess_ratio"),
+        "crawl_inprocess_cpu_ms_per_page": in_process.get("crawler_cpu_ms_per_page"),
+        "crawl_ingest_processes": crawl.get("ingest_processes"),
         "crawl_cpu_ms_per_page": on.get("crawler_cpu_ms_per_page"),
         "crawl_pipeline_off_cpu_ms_per_page": off.get("crawler_cpu_ms_per_page"),
         "crawl_cpu_ratio": ratio(
             off.get("crawler_cpu_ms_per_page"), on.get("crawler_cpu_ms_per_page")
         ),
-        "crawl_peak_mb": {"on": on.get("crawler_peak_mb"), "off": off.get("crawler_peak_mb")},
+        "crawl_peak_mb": {
+            "on": on.get("crawler_peak_mb"),
+            "on_worker": on.get("workers_peak_mb"),
+            "off": off.get("crawler_peak_mb"),
+            "in_process": in_process.get("crawler_peak_mb"),
+        },
     }
 
 
@@ -311,7 +323,7 @@ def render(figures: dict[str, Any], checks: list[dict[str, Any]], info: dict[str
     box = info["machine"]
     table = Table(
         title=f"Pantau benchmark ({info['mode']}; {box['cpu_model']}, {box['cores']} cores, "
-        f"Python {box['python']}; one core per stage)",
+        f"Python {box['python']}; one core per stage; crawl on/off on all cores)",
         caption="wall = elapsed time; cpu = the process's own CPU time (steadier on a busy "
         "machine)",
     )
@@ -356,13 +368,15 @@ def render(figures: dict[str, Any], checks: list[dict[str, Any]], info: dict[str
         table.add_row(label, shown(us), "", shown(figures["dedup_peak_mb"].get(size)))
     crawl_peaks = figures["crawl_peak_mb"]
     table.add_row(
-        "loopback crawl, pipeline on (pages/s; cpu ms/page)",
+        f"loopback crawl, pipeline on, {figures['crawl_ingest_processes']} ingest worker(s),"
+        " all cores (pages/s; cpu ms/page incl. workers; peak MB crawl process)",
         shown(figures["crawl_pages_per_s"]),
         shown(figures["crawl_cpu_ms_per_page"]),
         shown(crawl_peaks.get("on")),
     )
+    table.add_row("  peak MB of one ingest worker", "", "", shown(crawl_peaks.get("on_worker")))
     table.add_row(
-        "loopback crawl, pipeline off (pages/s; cpu ms/page)",
+        "loopback crawl, pipeline off, all cores (pages/s; cpu ms/page)",
         shown(figures["crawl_pipeline_off_pages_per_s"]),
         shown(figures["crawl_pipeline_off_cpu_ms_per_page"]),
         shown(crawl_peaks.get("off")),
@@ -373,6 +387,13 @@ def render(figures: dict[str, Any], checks: list[dict[str, Any]], info: dict[str
         shown(figures["crawl_cpu_ratio"], "x"),
         "",
     )
+    table.add_row(
+        "loopback crawl, pipeline in-process, one core (pages/s; cpu ms/page)",
+        shown(figures["crawl_inprocess_pages_per_s"]),
+        shown(figures["crawl_inprocess_cpu_ms_per_page"]),
+        shown(crawl_peaks.get("in_process")),
+    )
+    table.add_row("  crawl in-process / off", shown(figures["crawl_inprocess_ratio"], "x"), "", "")
     table.add_section()
     mark = {True: "[green]met[/green]", False: "[red]missed[/red]", None: "[yellow]n/a[/yellow]"}
     for c in checks:

@@ -3,12 +3,19 @@
 ExtractPipeline     page bytes -> Article (multi-page articles joined), canonical URL
 SinceFilterPipeline articles published before --since are not stored
 StorePipeline       Article -> crawler.ingest.Ingestor (dedup, detection, store), counted
+
+Extraction and the store are CPU work (trafilatura, spaCy, MinHash, SQLite): with
+`crawl.ingest_processes` > 0 (the default) they run in worker processes
+(crawler/worker.py) and these pipelines only await the small result, so the reactor keeps
+fetching. Everything that needs the spider (its recorder, domains, known articles) stays
+here and works on that result. With 0 they run inside this process, as a debugging aid.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 from concurrent.futures import Future
 from dataclasses import replace
@@ -19,15 +26,32 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import DropItem
 
 from crawler import sources
-from crawler.ingest import Ingestor
 from crawler.urls import canonicalize, in_domains
-from extract.models import Article, Page
-from extract.text import ExtractionError, extract_article, join_pages
+from crawler.worker import (
+    Extracted,
+    ExtractJob,
+    IngestFailed,
+    IngestPool,
+    Stored,
+    StoreJob,
+    acquire_pool,
+    extract_pages,
+    extract_task,
+    release_pool,
+    store_article,
+    store_task,
+)
+from extract.models import Article
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+    from crawler.ingest import Ingestor
+    from pantau.settings import Settings
+
 log = logging.getLogger(__name__)
+
+INGEST_FAILED = "ingest-failed"
 
 
 class _SpiderPipeline:
@@ -45,16 +69,52 @@ class _SpiderPipeline:
         return self.crawler.spider
 
 
-class ExtractPipeline(_SpiderPipeline):
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+class _IngestPipeline(_SpiderPipeline):
+    """A pipeline whose work runs in the crawl's ingest pool when there is one."""
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        self.pool: IngestPool | None = None
+
+    def open_spider(self) -> None:
+        settings: Settings = self.spider.settings_model
+        if settings.crawl.ingest_processes > 0:
+            self.pool = acquire_pool(database_file(self.spider.db), settings)
+        else:
+            start_warm_up(settings)
+
+    async def close_spider(self) -> None:
+        if self.pool is not None:
+            pool, self.pool = self.pool, None
+            await release_pool(pool)
+
+    def ingest_failed(self, url: str, exc: IngestFailed) -> DropItem:
+        """The page was in a worker that died: counted, and fetched again next crawl."""
+        self.spider.recorder.error(url, INGEST_FAILED, str(exc))
+        return DropItem(f"{INGEST_FAILED}: {exc}", log_level="DEBUG")
+
+
+def database_file(db: Any) -> str:
+    """The file behind the spider's connection: each worker opens its own."""
+    row = db.execute("pragma database_list").fetchone()
+    return str(row[2])
+
+
+class ExtractPipeline(_IngestPipeline):
+    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         spider = self.spider
         url = item["url"]
+        job = ExtractJob(url, list(item["bodies"]))
         try:
-            pages = [extract_article(body, url) for body in item["bodies"]]
-        except ExtractionError as exc:
-            spider.recorder.error(url, "extraction-failed", str(exc))
-            raise DropItem(f"extraction-failed: {exc}", log_level="DEBUG") from None
-        article = join_pages(pages) if len(pages) > 1 else pages[0]
+            outcome: Extracted = (
+                await self.pool.run(extract_task, job) if self.pool else extract_pages(job)
+            )
+        except IngestFailed as exc:
+            raise self.ingest_failed(url, exc) from None
+        if outcome.article is None:
+            spider.recorder.error(url, "extraction-failed", outcome.error or "")
+            raise DropItem(f"extraction-failed: {outcome.error}", log_level="DEBUG")
+        article = outcome.article
         canonical = choose_canonical(url, article.canonical_url, spider)
         known = spider.known_article(canonical)
         if known is not None:  # stored under another variant (http, no slash): update that
@@ -106,13 +166,16 @@ def warm_up() -> None:
 _warm_up: Future[None] | None = None
 
 
-def start_warm_up() -> Future[None]:
-    """Load models in a thread while the first feeds and sitemaps download.
+def start_warm_up(settings: Settings | None = None) -> Future[None] | None:
+    """In-process mode: load models in a thread while the first feeds and sitemaps download.
 
     Loading them inside the first item would block the reactor for seconds and time
-    out the requests in flight; items wait for it without blocking instead.
+    out the requests in flight; items wait for it without blocking instead. With ingest
+    workers (or no settings to tell) nothing loads here: the workers load the models.
     """
     global _warm_up
+    if settings is None or settings.crawl.ingest_processes > 0:
+        return None
     if _warm_up is None:
         future: Future[None] = Future()
         _warm_up = future
@@ -130,38 +193,61 @@ def start_warm_up() -> Future[None]:
     return _warm_up
 
 
-class StorePipeline(_SpiderPipeline):
+class StorePipeline(_IngestPipeline):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         self.ingestor: Ingestor | None = None
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         spider = self.spider
-        if self.ingestor is None:
-            await asyncio.wrap_future(start_warm_up())
-            self.ingestor = Ingestor(spider.db, spider.settings_model)
         article: Article = item["article"]
-        page = Page(
-            url=canonicalize(item["url"]),
+        fetched = canonicalize(item["url"])
+        job = StoreJob(
+            url=fetched,
             html=item["bodies"][0],
             site=item["site"],
             fetched_at=datetime.now(UTC),
+            article=article,
+            extra={
+                key: item[key]
+                for key in ("etag", "last_modified", "source_date")
+                if item.get(key) is not None
+            },
+            aliases=tuple(
+                seen
+                for seen in sorted({canonicalize(item["requested_url"]), fetched})
+                if seen != article.canonical_url
+            ),
         )
-        extra = {
-            key: item[key]
-            for key in ("etag", "last_modified", "source_date")
-            if item.get(key) is not None
-        }
-        result = self.ingestor.ingest_article(page, article, extra)
-        if extra and result.status == "unchanged":
-            spider.db.table("articles").update(result.article_id, extra)
-        for seen in {canonicalize(item["requested_url"]), canonicalize(item["url"])}:
-            if seen != article.canonical_url:
-                self.ingestor.db.table("article_urls").insert(
-                    {"url": seen, "article_id": result.article_id}, replace=True
-                )
+        try:
+            result: Stored = (
+                await self.pool.run(store_task, job)
+                if self.pool
+                else store_article(await self.in_process_ingestor(), job)
+            )
+        except IngestFailed as exc:
+            raise self.ingest_failed(item["url"], exc) from None
         spider.recorder.article(result.status)
         item["status"] = result.status
         item["article_id"] = result.article_id
         item.pop("bodies", None)
         return item
+
+    async def in_process_ingestor(self) -> Ingestor:
+        if self.ingestor is None:
+            warming = start_warm_up(self.spider.settings_model)
+            if warming is not None:
+                await asyncio.wrap_future(warming)
+            from crawler.ingest import Ingestor
+
+            self.ingestor = Ingestor(self.spider.db, self.spider.settings_model)
+        return self.ingestor
+
+    async def close_spider(self) -> None:
+        log.info(
+            "%s: pages ingested %s; spacy loaded in the crawl process: %s",
+            self.spider.site.id,
+            "by worker processes" if self.pool else "in process",
+            "spacy" in sys.modules,
+        )
+        await super().close_spider()

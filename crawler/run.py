@@ -19,7 +19,6 @@ from rich.live import Live
 from rich.table import Table
 from scrapy.crawler import CrawlerProcess
 
-from crawler.pipelines import start_warm_up
 from crawler.runs import RunRecorder
 from crawler.settings import crawl_state_dir, scrapy_settings
 from crawler.spiders.news import NewsSpider
@@ -120,7 +119,6 @@ def crawl_sites(
     if not sites:
         return []
     quiet_scrapy_logs()
-    start_warm_up()
     process = CrawlerProcess(scrapy_settings(settings))
     quiet_scrapy_logs()
     recorders: list[RunRecorder] = []

@@ -82,6 +82,15 @@ def scrapy_settings(settings: Settings, job_dir: Path | None = None) -> dict[str
             "crawler.middlewares.KnownUrlMiddleware": 45,
         },
         "ITEM_PIPELINES": item_pipelines(),
+        # Items in flight are bounded by bytes, not by count: CONCURRENT_ITEMS limits the
+        # items processed at once from ONE response (an article callback yields one), while
+        # a response stays counted in the scraper's active size until its item has left the
+        # last pipeline, and above SCRAPER_SLOT_MAX_ACTIVE_SIZE the engine stops taking new
+        # requests. So while the ingest workers lag, at most ~5 MB of pages (~40 of 120 KB)
+        # wait for them and downloads pause; crawler/worker.py hands at most
+        # ingest_processes + 1 of those to the workers at a time.
+        "CONCURRENT_ITEMS": 4,
+        "SCRAPER_SLOT_MAX_ACTIVE_SIZE": 5_000_000,
         # Memory-light defaults for one machine crawling many outlets.
         "REACTOR_THREADPOOL_MAXSIZE": 4,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",

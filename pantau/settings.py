@@ -74,6 +74,9 @@ class CrawlSettings(StrictModel):
     # The scheduler stops a crawl running longer than this, so a hung site cannot hold a slot.
     max_run_minutes: int = Field(120, ge=1)
     max_pages: int = Field(500, ge=1)
+    # Processes that extract, dedup, detect and store crawled pages beside the reactor
+    # (crawler/worker.py); 0 runs that work inside the crawl process (debugging, tests).
+    ingest_processes: int = Field(1, ge=0)
 
     @property
     def resolved_user_agent(self) -> str:

@@ -1,0 +1,292 @@
+"""Ingest worker processes: the crawl's CPU work runs beside the reactor, not inside it.
+
+Extraction (trafilatura), dedup, detection (spaCy) and the store take tens of ms a page;
+run in an item pipeline they block the reactor, so downloads stall and time out and the
+politeness delays skew. The pipelines hand each page to a pool of `spawn`ed processes
+(forking a process that runs a reactor and holds SQLite connections is unsafe), each
+with its own database connection and `Ingestor`, and await the small result.
+
+Who writes what: workers write articles, findings, dedup rows and article_urls (one
+BEGIN IMMEDIATE transaction a page); the crawl process writes crawl_runs, crawl_errors,
+http_cache. A worker that dies fails only the pages it had been handed (`IngestFailed`,
+recorded as `ingest-failed` by the pipeline); the pool is replaced for the next pages.
+
+Nothing here imports spaCy or trafilatura at module level: the crawl process imports
+this module and must not load them when the worker runs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from extract.models import Article, Page
+
+if TYPE_CHECKING:
+    from crawler.ingest import Ingestor
+    from pantau.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Test-only hook: while the file named here exists, a task for a URL that contains the
+# file's text waits (and writes "<file>.held" with its pid), so a test can kill a worker
+# or the crawl with a page in the worker. Unset in production.
+HOLD_ENV = "PANTAU_TEST_INGEST_HOLD"
+PARENT_POLL_SECONDS = 0.5
+QUIET_LOGGERS = ("trafilatura", "htmldate", "py.warnings")
+
+T = TypeVar("T")
+
+
+class IngestFailed(Exception):
+    """The worker process ingesting a page died (crash, OOM kill): the page was not stored."""
+
+
+# --- payloads and results: small, picklable -------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExtractJob:
+    url: str
+    bodies: list[bytes]
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """The joined article, or why the page yields none (an ExtractionError's message)."""
+
+    article: Article | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class StoreJob:
+    url: str  # the fetched URL, canonicalised
+    html: bytes  # the first page's body, kept for re-extraction
+    site: str
+    fetched_at: datetime
+    article: Article
+    extra: dict[str, str] = field(default_factory=dict)  # etag, last_modified, source_date
+    aliases: tuple[str, ...] = ()  # other URLs the article was reached by
+
+
+@dataclass(frozen=True)
+class Stored:
+    status: str  # "new" | "updated" | "unchanged"
+    article_id: int
+
+
+# --- the work, shared by the worker and the in-process mode ----------------------------
+
+
+def extract_pages(job: ExtractJob) -> Extracted:
+    """Page bytes -> one Article (a multi-page article joined)."""
+    from extract.text import ExtractionError, extract_article, join_pages
+
+    try:
+        pages = [extract_article(body, job.url) for body in job.bodies]
+    except ExtractionError as exc:
+        return Extracted(error=str(exc))
+    return Extracted(article=join_pages(pages) if len(pages) > 1 else pages[0])
+
+
+def store_article(ingestor: Ingestor, job: StoreJob) -> Stored:
+    """Ingest the article and record the URLs it was reached by, in one transaction.
+
+    BEGIN IMMEDIATE takes the write lock up front (waiting on busy_timeout): a deferred
+    transaction that read first could fail at its first write when the crawl process
+    wrote in between, which WAL does not retry.
+    """
+    db = ingestor.db
+    page = Page(url=job.url, html=job.html, site=job.site, fetched_at=job.fetched_at)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = ingestor.ingest_article(page, job.article, dict(job.extra))
+        if job.extra and result.status == "unchanged":
+            db.table("articles").update(result.article_id, dict(job.extra))
+        for seen in job.aliases:
+            db.table("article_urls").insert(
+                {"url": seen, "article_id": result.article_id}, replace=True
+            )
+        db.execute("COMMIT")
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return Stored(result.status, result.article_id)
+
+
+# --- inside a worker process -----------------------------------------------------------
+
+_ingestor: Ingestor | None = None
+
+
+def start_worker(db_path: str, settings: Settings, parent_pid: int) -> None:
+    """Initializer of each worker: its own connection, detector and language model."""
+    global _ingestor
+    follow_parent_signals()
+    watch_parent(parent_pid)
+    quiet_worker_logs()
+    from crawler.ingest import Ingestor
+    from extract.text import detect_language
+    from pantau import store
+
+    _ingestor = Ingestor(store.open_db(db_path, migrate=False), settings)
+    detect_language("Bawaslu mengawasi netralitas aparatur sipil negara.")
+
+
+def follow_parent_signals() -> None:
+    """Leave Ctrl-C to the crawl process, which stops gracefully.
+
+    SIGINT from a terminal reaches the whole process group; the crawl process then waits
+    for the pages in flight, so a worker must not die under it. SIGTERM keeps its default:
+    the executor terminates the survivors of a broken pool with it.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def watch_parent(parent_pid: int) -> None:
+    """Exit when the crawl process is gone (SIGKILL): a worker must not outlive it.
+
+    An idle worker would see EOF on its queue only if no one else held the pipe's write
+    end, and a busy one would finish its page first; polling the parent pid covers both.
+    """
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(0)
+            time.sleep(PARENT_POLL_SECONDS)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def quiet_worker_logs() -> None:
+    level = logging.getLevelName(os.environ.get("PANTAU_LOG_LEVEL", "WARNING").upper())
+    level = level if isinstance(level, int) else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level >= logging.WARNING:
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def hold_for_test(url: str) -> None:
+    hold = os.environ.get(HOLD_ENV)
+    if not hold:
+        return
+    path = Path(hold)
+    try:
+        wanted = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return
+    if not wanted or wanted not in url:
+        return
+    Path(f"{hold}.held").write_text(str(os.getpid()), encoding="utf-8")
+    while path.exists():
+        time.sleep(0.05)
+
+
+def extract_task(job: ExtractJob) -> Extracted:
+    hold_for_test(job.url)
+    return extract_pages(job)
+
+
+def store_task(job: StoreJob) -> Stored:
+    hold_for_test(job.url)
+    if _ingestor is None:
+        raise RuntimeError("ingest worker not initialised")
+    return store_article(_ingestor, job)
+
+
+# --- in the crawl process ----------------------------------------------------------------
+
+
+class IngestPool:
+    """A ProcessPoolExecutor that is replaced, not fatal, when one of its workers dies.
+
+    At most `processes + 1` pages are handed to the executor at a time (one queued per
+    worker keeps it busy while the reactor is slow to hand over the next); the rest wait
+    here. A dead worker breaks every page handed over, so this bounds what a crash costs.
+    """
+
+    def __init__(self, db_path: str, settings: Settings, processes: int):
+        self.db_path = db_path
+        self.settings = settings
+        self.processes = processes
+        self.executor = self.new_executor()
+        self.handed_over = asyncio.Semaphore(processes + 1)
+        self.users = 0
+
+    def new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=start_worker,
+            initargs=(self.db_path, self.settings, os.getpid()),
+        )
+
+    def warm(self) -> None:
+        """Start the workers now, so spaCy loads while the first sources download."""
+        for _ in range(self.processes):
+            self.executor.submit(os.getpid)
+
+    async def run(self, task: Callable[[Any], T], job: Any) -> T:
+        async with self.handed_over:
+            executor = self.executor
+            try:
+                future = executor.submit(task, job)
+            except BrokenProcessPool:  # broke since the last page: hand this one to a new pool
+                executor = self.replace(executor)
+                future = executor.submit(task, job)
+            try:
+                return await asyncio.wrap_future(future)
+            except BrokenProcessPool as exc:
+                self.replace(executor)
+                raise IngestFailed(f"ingest worker died: {exc}") from None
+
+    def replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
+        if self.executor is broken:
+            log.warning("an ingest worker died; starting a new pool")
+            broken.shutdown(wait=False, cancel_futures=True)
+            self.executor = self.new_executor()
+        return self.executor
+
+    def shutdown(self) -> None:
+        """Wait for the pages in flight, then stop the workers."""
+        self.executor.shutdown(wait=True)
+
+
+_pool: IngestPool | None = None
+
+
+def acquire_pool(db_path: str, settings: Settings) -> IngestPool:
+    """The crawl process's one pool, shared by every site's spider (one database)."""
+    global _pool
+    if _pool is None:
+        _pool = IngestPool(db_path, settings, settings.crawl.ingest_processes)
+        _pool.warm()
+    _pool.users += 1
+    return _pool
+
+
+async def release_pool(pool: IngestPool) -> None:
+    """The last spider to close shuts the pool down, off the reactor thread."""
+    global _pool
+    pool.users -= 1
+    if pool.users > 0:
+        return
+    if _pool is pool:
+        _pool = None
+    await asyncio.to_thread(pool.shutdown)
