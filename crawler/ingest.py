@@ -1,12 +1,14 @@
 """One page through the whole chain: extract -> dedup -> detect -> store.
 
-The Scrapy item pipeline and `pantau ingest` both call `Ingestor`, so a local
-file and a crawled page are treated exactly alike.
+The Scrapy item pipeline (in an ingest worker process or in the crawl process) and
+`pantau ingest` all call `Ingestor`, so a local file and a crawled page are treated
+exactly alike.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -43,9 +45,50 @@ class Ingestor:
         return self.ingest_article(page, extract_article(page.html, page.url), extra)
 
     def ingest_article(
-        self, page: Page, article: Article, extra: dict[str, Any] | None = None
+        self,
+        page: Page,
+        article: Article,
+        extra: dict[str, Any] | None = None,
+        aliases: Iterable[str] = (),
     ) -> IngestResult:
-        record = {
+        """Store the article with its story and finding; `aliases`: other URLs it was reached by.
+
+        The CPU work (MinHash, detection) runs before the write transaction, so the database
+        is locked for a few milliseconds of SQL a page, not for the detector: ingest workers
+        and the crawl process write side by side. An unchanged text costs no analysis.
+        """
+        record = self._record(page, article, extra)
+        if store.stored_text_hash(self.db, record["url"]) == store.content_hash(article.text):
+            fingerprint = finding = None
+        else:
+            fingerprint = self.index.fingerprint(article.text)
+            finding = self.analyze(article)
+        with store.write_transaction(self.db):
+            article_id, status = store.save_article(self.db, record)
+            for url in {page.url, *aliases} - {record["url"]}:
+                store.add_url_alias(self.db, url, article_id)
+            if status == "unchanged":
+                return self._unchanged(article_id, extra)
+            if fingerprint is None or finding is None:  # changed by another process meanwhile
+                fingerprint = self.index.fingerprint(article.text)
+                finding = self.analyze(article)
+            first_seen = record["published"] or record["fetched_at"]
+            cluster_id = self.index.assign_fingerprint(
+                article_id, article.title, fingerprint, first_seen
+            )
+            store.save_finding(self.db, article_id, finding.to_dict(), finding.analyzer_version)
+        log.debug("%s %s -> cluster %s, %s", status, record["url"], cluster_id, finding.verdict)
+        return IngestResult(article_id, status, cluster_id, finding)
+
+    def analyze(self, article: Article) -> Finding:
+        """Non-Indonesian pages are kept but not analysed."""
+        if not article.is_indonesian:
+            return Finding.not_analysed(self.detector.version)
+        return self.detector.analyze(article)
+
+    @staticmethod
+    def _record(page: Page, article: Article, extra: dict[str, Any] | None) -> dict[str, Any]:
+        return {
             "url": article.canonical_url or page.url,
             "site": page.site,
             "source": page.source,
@@ -59,24 +102,12 @@ class Ingestor:
             "html_gz": store.compress_html(page.html),
             **(extra or {}),
         }
-        with self.db.atomic():
-            article_id, status = store.save_article(self.db, record)
-            if page.url != record["url"]:
-                store.add_url_alias(self.db, page.url, article_id)
-            if status == "unchanged":
-                row = self.db.execute(
-                    "select cluster_id from articles where id = ?", [article_id]
-                ).fetchone()
-                return IngestResult(article_id, status, row[0] if row else None, None)
-            first_seen = record["published"] or record["fetched_at"]
-            cluster_id = self.index.assign(article_id, article.title, article.text, first_seen)
-            finding = self.analyze(article)
-            store.save_finding(self.db, article_id, finding.to_dict(), finding.analyzer_version)
-        log.debug("%s %s -> cluster %s, %s", status, record["url"], cluster_id, finding.verdict)
-        return IngestResult(article_id, status, cluster_id, finding)
 
-    def analyze(self, article: Article) -> Finding:
-        """Non-Indonesian pages are kept but not analysed."""
-        if not article.is_indonesian:
-            return Finding.not_analysed(self.detector.version)
-        return self.detector.analyze(article)
+    def _unchanged(self, article_id: int, extra: dict[str, Any] | None) -> IngestResult:
+        """The same text again: only the fetch validators (ETag, dates) are refreshed."""
+        if extra:
+            store.update_article(self.db, article_id, extra)
+        row = self.db.execute(
+            "select cluster_id from articles where id = ?", [article_id]
+        ).fetchone()
+        return IngestResult(article_id, "unchanged", row[0] if row else None, None)

@@ -6,10 +6,11 @@ politeness delays skew. The pipelines hand each page to a pool of `spawn`ed proc
 (forking a process that runs a reactor and holds SQLite connections is unsafe), each
 with its own database connection and `Ingestor`, and await the small result.
 
-Who writes what: workers write articles, findings, dedup rows and article_urls (one
-BEGIN IMMEDIATE transaction a page); the crawl process writes crawl_runs, crawl_errors,
-http_cache. A worker that dies fails only the pages it had been handed (`IngestFailed`,
-recorded as `ingest-failed` by the pipeline); the pool is replaced for the next pages.
+Who writes what: workers write articles, findings, dedup rows and article_urls (one short
+BEGIN IMMEDIATE transaction a page, after the detector and MinHash have run); the crawl
+process writes crawl_runs, crawl_errors, http_cache. A worker that dies fails only the
+pages it had been handed (`IngestFailed`, recorded as `ingest-failed` by the pipeline);
+the pool is replaced for the next pages.
 
 Nothing here imports spaCy or trafilatura at module level: the crawl process imports
 this module and must not load them when the worker runs them.
@@ -103,28 +104,9 @@ def extract_pages(job: ExtractJob) -> Extracted:
 
 
 def store_article(ingestor: Ingestor, job: StoreJob) -> Stored:
-    """Ingest the article and record the URLs it was reached by, in one transaction.
-
-    BEGIN IMMEDIATE takes the write lock up front (waiting on busy_timeout): a deferred
-    transaction that read first could fail at its first write when the crawl process
-    wrote in between, which WAL does not retry.
-    """
-    db = ingestor.db
+    """Ingest the article with the URLs it was reached by (one short write transaction)."""
     page = Page(url=job.url, html=job.html, site=job.site, fetched_at=job.fetched_at)
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        result = ingestor.ingest_article(page, job.article, dict(job.extra))
-        if job.extra and result.status == "unchanged":
-            db.table("articles").update(result.article_id, dict(job.extra))
-        for seen in job.aliases:
-            db.table("article_urls").insert(
-                {"url": seen, "article_id": result.article_id}, replace=True
-            )
-        db.execute("COMMIT")
-    except BaseException:
-        if db.conn.in_transaction:
-            db.execute("ROLLBACK")
-        raise
+    result = ingestor.ingest_article(page, job.article, dict(job.extra), job.aliases)
     return Stored(result.status, result.article_id)
 
 

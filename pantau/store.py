@@ -14,6 +14,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -338,6 +339,35 @@ def open_db(path: str | Path, *, migrate: bool = True) -> Database:
     return db
 
 
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A short write transaction that takes the write lock first (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads and then writes fails at once with "database is
+    locked" when another process (the crawl, another ingest worker) committed in between:
+    WAL cannot retry it. Taking the lock up front waits on busy_timeout instead. Inside an
+    open transaction it is a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def stored_text_hash(db: Database, url: str) -> str | None:
+    """The content hash stored for an article URL, if it is known."""
+    row = db.execute("select content_hash from articles where url = ?", [url]).fetchone()
+    return row[0] if row else None
+
+
 # --- articles -------------------------------------------------------------------------
 
 
@@ -408,6 +438,12 @@ def save_article(db: Database, record: dict[str, Any]) -> tuple[int, SaveStatus]
     record.pop("cluster_id", None)
     db.table("articles").update(article_id, record)
     return int(article_id), "updated"
+
+
+def update_article(db: Database, article_id: int, values: dict[str, Any]) -> None:
+    """Set a few columns of an article (the fetch validators of an unchanged page)."""
+    assignments = ", ".join(f"[{column}] = ?" for column in values)
+    db.execute(f"update articles set {assignments} where id = ?", [*values.values(), article_id])
 
 
 def set_cluster(db: Database, article_id: int, cluster_id: int) -> None:
