@@ -109,6 +109,12 @@ def test_a_finding_is_replaced_per_analyzer_version_and_kept_across_versions(db)
     assert [(f["verdict"], f["analyzer_version"]) for f in latest] == [("other", "v2")]
 
 
+def test_content_hash_ignores_case_and_any_run_of_whitespace():
+    text = "Kepala Desa\u00a0hadir  di\tacara\n\nkampanye. "
+    assert store.content_hash(text) == store.content_hash("kepala desa hadir di acara kampanye.")
+    assert store.content_hash(text) != store.content_hash("Kepala Desa hadir di acara.")
+
+
 def test_compressed_html_round_trips(db):
     html = "<html><body>Bupati — ñ ✓</body></html>"
     assert store.decompress_html(store.compress_html(html)).decode() == html

@@ -6,8 +6,10 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import lxml.etree
 import pytest
 from conftest import FIXTURES, SEEDS
+from trafilatura.utils import load_html
 
 from extract.text import (
     ExtractionError,
@@ -17,6 +19,7 @@ from extract.text import (
     extract_article,
     join_pages,
     parse_indonesian_date,
+    parse_tree,
     read_document,
 )
 
@@ -119,6 +122,32 @@ def test_valid_utf8_wins_over_a_wrong_declaration() -> None:
 
 def test_undeclared_windows_1252_bytes_decode() -> None:
     assert decode_html("“Kutipan” – ok".encode("cp1252")) == "“Kutipan” – ok"
+
+
+BODY = "<body><article><p>Camat diduga hadir di kampanye.</p></article></body>"
+PAGES_TRAFILATURA_REPAIRS = {
+    "control characters": f"<html><head></head>{BODY[:20]}\x0c\x00{BODY[20:]}</html>",
+    "a non-character": f"<html><head></head>{BODY[:20]}\ufffe{BODY[20:]}</html>",
+    "an XHTML doctype": (
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "http://www.w3.org/x.dtd">'
+        f"\n<html><head></head>{BODY}</html>"
+    ),
+    "a one-line doctype page": f"<!DOCTYPE html><html><head></head>{BODY}</html>",
+    "a self-closing html tag": f'<html lang="id"/>\n<head></head>{BODY}',
+    "an XML declaration": f'<?xml version="1.0" encoding="utf-8"?>\n<html>{BODY}</html>',
+    "a fragment": "<p>Camat diduga hadir.</p>",
+    "a clean page": f"<!DOCTYPE html>\n<html><head></head>{BODY}</html>",
+}
+
+
+@pytest.mark.parametrize("html", PAGES_TRAFILATURA_REPAIRS.values(), ids=PAGES_TRAFILATURA_REPAIRS)
+def test_pages_parse_to_the_tree_trafilatura_parses(html: str) -> None:
+    ours, theirs = parse_tree(html), load_html(html)
+    if theirs is None:
+        assert ours is None
+    else:
+        assert ours is not None
+        assert lxml.etree.tostring(ours) == lxml.etree.tostring(theirs)
 
 
 def test_a_page_without_article_text_raises_extraction_error() -> None:
