@@ -404,6 +404,7 @@ def run(corpus: Path, entries: list[DocEntry], articles: int = 2000) -> dict[str
         server.shutdown()
         server.server_close()
     ratio = on["pages_per_s"] / off["pages_per_s"] if off["pages_per_s"] else None
+    ceiling = ceiling_pages_per_s(len(available), on["crawler_cpu_ms_per_page"])
     return {
         "site_articles": len(entries),
         "server_cpu": server_cpu,  # of the in-process run; on/off share every core
@@ -421,4 +422,20 @@ def run(corpus: Path, entries: list[DocEntry], articles: int = 2000) -> dict[str
         "crawl_inprocess_ratio": round(in_process["pages_per_s"] / off["pages_per_s"], 3)
         if off["pages_per_s"]
         else None,
+        "crawl_ceiling_pages_per_s": ceiling,
+        "crawl_ceiling_ratio": round(ceiling / off["pages_per_s"], 3)
+        if ceiling and off["pages_per_s"]
+        else None,
     }
+
+
+def ceiling_pages_per_s(cores: int, cpu_ms_per_page: float | None) -> float | None:
+    """The most pages a second these cores could crawl with the pipeline on.
+
+    The crawl with its workers needs `cpu_ms_per_page` of CPU a page (start-up included);
+    with every core busy all the time it could go no faster than this, however many
+    ingest workers it ran: the bound the on/off ratio meets on a small machine.
+    """
+    if not cpu_ms_per_page:
+        return None
+    return round(cores * 1000 / cpu_ms_per_page, 1)

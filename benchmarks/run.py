@@ -282,6 +282,8 @@ def summarize(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "crawl_inprocess_pages_per_s": crawl.get("crawl_inprocess_pages_per_s"),
         "crawl_inprocess_ratio": crawl.get("crawl_inprocess_ratio"),
         "crawl_inprocess_cpu_ms_per_page": in_process.get("crawler_cpu_ms_per_page"),
+        "crawl_ceiling_pages_per_s": crawl.get("crawl_ceiling_pages_per_s"),
+        "crawl_ceiling_ratio": crawl.get("crawl_ceiling_ratio"),
         "crawl_ingest_processes": crawl.get("ingest_processes"),
         "crawl_cpu_ms_per_page": on.get("crawler_cpu_ms_per_page"),
         "crawl_pipeline_off_cpu_ms_per_page": off.get("crawler_cpu_ms_per_page"),
@@ -421,6 +423,18 @@ def render(figures: dict[str, Any], checks: list[dict[str, Any]], info: dict[str
         "  crawl on / off",
         shown(figures["crawl_pipeline_ratio"], "x"),
         shown(figures["crawl_cpu_ratio"], "x"),
+        "",
+    )
+    table.add_row(
+        "  ceiling: every core busy at the on crawl's cpu ms/page (pages/s)",
+        shown(figures["crawl_ceiling_pages_per_s"]),
+        "",
+        "",
+    )
+    table.add_row(
+        "  ceiling / off: the best on/off these cores allow",
+        shown(figures["crawl_ceiling_ratio"], "x"),
+        "",
         "",
     )
     table.add_row(
