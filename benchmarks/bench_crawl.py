@@ -7,12 +7,14 @@ temporary PANTAU_CONFIG (no download delay, high per-domain concurrency) and a f
 SQLite file. Pages per second is counted at the server: article pages served between the
 first request and the crawl's exit (so the pipeline's tail is included).
 
-Three runs, each recording the cores it had and `ingest_processes`:
+Four runs, each recording the cores it had and `ingest_processes`:
 - "on": the default configuration (ingest worker processes, crawler/worker.py); the crawl
   process, its workers and the server share every core;
 - "off": PANTAU_CRAWL_PIPELINE=off on the same cores, the baseline of the ratio;
 - "in-process": ingest_processes=0 with the crawl pinned to one core and the server to
-  another, as this benchmark measured before the worker existed: the single-core figure.
+  another, as this benchmark measured before the worker existed: the single-core figure;
+- "single page": the "on" crawl stopped after one page (`--max-pages 1`): its CPU time is
+  the fixed cost every scheduled crawl pays (interpreter, Scrapy, the worker's detector).
 
 The "off" run sets PANTAU_CRAWL_PIPELINE=off, which the crawler honours by running no
 item pipeline (crawler/settings.py): items are dropped before extraction and ingest. A
@@ -369,7 +371,7 @@ def pinner(cpus: set[int]) -> Callable[[], None] | None:
 
 
 def run(corpus: Path, entries: list[DocEntry], articles: int = 2000) -> dict[str, Any]:
-    """Crawl the same loopback site with the pipeline on, off, and in-process; pages/s of each."""
+    """Crawl the same loopback site with the pipeline on, off, in-process, and for one page."""
     entries = entries[:articles]
     available = cpus()
     every = set(available)
@@ -385,9 +387,9 @@ def run(corpus: Path, entries: list[DocEntry], articles: int = 2000) -> dict[str
     thread.start()
     assert thread.native_id is not None
 
-    def crawl(pipeline: bool, placement: Placement) -> dict[str, Any]:
+    def crawl(pipeline: bool, placement: Placement, pages: int = len(entries)) -> dict[str, Any]:
         pin_thread(thread.native_id or 0, placement.server_cpus)
-        return crawl_once(site, base, len(entries), pipeline, placement)
+        return crawl_once(site, base, pages, pipeline, placement)
 
     try:
         on = crawl(True, shared)
@@ -400,6 +402,7 @@ def run(corpus: Path, entries: list[DocEntry], articles: int = 2000) -> dict[str
                 f"PANTAU_CRAWL_PIPELINE=off stored {off['articles_stored']} articles"
             )
         in_process = crawl(True, pinned)
+        single = crawl(True, shared, pages=1)
     finally:
         server.shutdown()
         server.server_close()
@@ -422,6 +425,8 @@ def run(corpus: Path, entries: list[DocEntry], articles: int = 2000) -> dict[str
         "crawl_inprocess_ratio": round(in_process["pages_per_s"] / off["pages_per_s"], 3)
         if off["pages_per_s"]
         else None,
+        "crawl_single_page": single,
+        "crawl_startup_cpu_s": single["crawler_cpu_s"] if single["exit_code"] == 0 else None,
         "crawl_ceiling_pages_per_s": ceiling,
         "crawl_ceiling_ratio": round(ceiling / off["pages_per_s"], 3)
         if ceiling and off["pages_per_s"]

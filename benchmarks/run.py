@@ -282,6 +282,7 @@ def summarize(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "crawl_inprocess_pages_per_s": crawl.get("crawl_inprocess_pages_per_s"),
         "crawl_inprocess_ratio": crawl.get("crawl_inprocess_ratio"),
         "crawl_inprocess_cpu_ms_per_page": in_process.get("crawler_cpu_ms_per_page"),
+        "crawl_startup_cpu_s": crawl.get("crawl_startup_cpu_s"),
         "crawl_ceiling_pages_per_s": crawl.get("crawl_ceiling_pages_per_s"),
         "crawl_ceiling_ratio": crawl.get("crawl_ceiling_ratio"),
         "crawl_ingest_processes": crawl.get("ingest_processes"),
@@ -444,6 +445,12 @@ def render(figures: dict[str, Any], checks: list[dict[str, Any]], info: dict[str
         shown(crawl_peaks.get("in_process")),
     )
     table.add_row("  crawl in-process / off", shown(figures["crawl_inprocess_ratio"], "x"), "", "")
+    table.add_row(
+        "crawl of a single page, pipeline on (cpu s: the fixed cost of one crawl)",
+        "",
+        shown(figures["crawl_startup_cpu_s"]),
+        "",
+    )
     table.add_section()
     mark = {True: "[green]met[/green]", False: "[red]missed[/red]", None: "[yellow]n/a[/yellow]"}
     for c in checks:
