@@ -80,8 +80,6 @@ class _IngestPipeline(_SpiderPipeline):
         settings: Settings = self.spider.settings_model
         if settings.crawl.ingest_processes > 0:
             self.pool = acquire_pool(database_file(self.spider.db), settings)
-        else:
-            start_warm_up(settings)
 
     async def close_spider(self) -> None:
         if self.pool is not None:
@@ -105,6 +103,8 @@ class ExtractPipeline(_IngestPipeline):
         spider = self.spider
         url = item["url"]
         job = ExtractJob(url, list(item["bodies"]))
+        if self.pool is None:
+            await models_loaded(self.spider.settings_model)
         try:
             outcome: Extracted = (
                 await self.pool.run(extract_task, job) if self.pool else extract_pages(job)
@@ -166,11 +166,19 @@ def warm_up() -> None:
 _warm_up: Future[None] | None = None
 
 
+async def models_loaded(settings: Settings) -> None:
+    """In-process mode: wait, without blocking the reactor, until the models are loaded."""
+    warming = start_warm_up(settings)
+    if warming is not None:
+        await asyncio.wrap_future(warming)
+
+
 def start_warm_up(settings: Settings | None = None) -> Future[None] | None:
-    """In-process mode: load models in a thread while the first feeds and sitemaps download.
+    """In-process mode: load the models in a thread, once, when the first page needs them.
 
     Loading them inside the first item would block the reactor for seconds and time
-    out the requests in flight; items wait for it without blocking instead. With ingest
+    out the requests in flight; items wait for it without blocking instead. Nothing loads
+    before a page needs it (a crawl that finds nothing new loads nothing), and with ingest
     workers (or no settings to tell) nothing loads here: the workers load the models.
     """
     global _warm_up
@@ -235,9 +243,7 @@ class StorePipeline(_IngestPipeline):
 
     async def in_process_ingestor(self) -> Ingestor:
         if self.ingestor is None:
-            warming = start_warm_up(self.spider.settings_model)
-            if warming is not None:
-                await asyncio.wrap_future(warming)
+            await models_loaded(self.spider.settings_model)
             from crawler.ingest import Ingestor
 
             self.ingestor = Ingestor(self.spider.db, self.spider.settings_model)

@@ -118,6 +118,7 @@ _ingestor: Ingestor | None = None
 def start_worker(db_path: str, settings: Settings, parent_pid: int) -> None:
     """Initializer of each worker: its own connection, detector and language model."""
     global _ingestor
+    started = time.perf_counter()
     follow_parent_signals()
     watch_parent(parent_pid)
     quiet_worker_logs()
@@ -127,6 +128,7 @@ def start_worker(db_path: str, settings: Settings, parent_pid: int) -> None:
 
     _ingestor = Ingestor(store.open_db(db_path, migrate=False), settings)
     detect_language("Bawaslu mengawasi netralitas aparatur sipil negara.")
+    log.info("ingest worker %d ready in %.1f s", os.getpid(), time.perf_counter() - started)
 
 
 def follow_parent_signals() -> None:
@@ -210,6 +212,7 @@ class IngestPool:
         self.executor = self.new_executor()
         self.handed_over = asyncio.Semaphore(processes + 1)
         self.users = 0
+        self.tasks = 0  # pages handed over; none means no worker was ever started
 
     def new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -219,13 +222,9 @@ class IngestPool:
             initargs=(self.db_path, self.settings, os.getpid()),
         )
 
-    def warm(self) -> None:
-        """Start the workers now, so spaCy loads while the first sources download."""
-        for _ in range(self.processes):
-            self.executor.submit(os.getpid)
-
     async def run(self, task: Callable[[Any], T], job: Any) -> T:
         async with self.handed_over:
+            self.tasks += 1
             executor = self.executor
             try:
                 future = executor.submit(task, job)
@@ -254,11 +253,14 @@ _pool: IngestPool | None = None
 
 
 def acquire_pool(db_path: str, settings: Settings) -> IngestPool:
-    """The crawl process's one pool, shared by every site's spider (one database)."""
+    """The crawl process's one pool, shared by every site's spider (one database).
+
+    Its workers start with the first page handed over, not here: each loads the detector
+    (5-8 s of CPU), and most scheduled crawls of an outlet find nothing new.
+    """
     global _pool
     if _pool is None:
         _pool = IngestPool(db_path, settings, settings.crawl.ingest_processes)
-        _pool.warm()
     _pool.users += 1
     return _pool
 
@@ -271,4 +273,5 @@ async def release_pool(pool: IngestPool) -> None:
         return
     if _pool is pool:
         _pool = None
+    log.info("ingest pool closed: %d pages handed to its workers", pool.tasks)
     await asyncio.to_thread(pool.shutdown)

@@ -237,6 +237,34 @@ def test_the_crawl_process_does_not_load_spacy_when_the_worker_ingests(compared:
     assert SPACY_LINE.format(True) in compared.outputs["in_process"]  # the check can tell
 
 
+def crawl_twice(tmp_path: Path, ingest_processes: int) -> tuple[str, str]:
+    """Output of two crawls of the same site: the second finds nothing new."""
+    with serve_site(SITES / "wordpress") as base:
+        crawl = {"ingest_processes": ingest_processes}
+        config = write_config(tmp_path, [wordpress_site(base)], crawl=crawl)
+        env = {**pantau_env(config), "PANTAU_LOG_LEVEL": "INFO"}
+        command = [str(PANTAU), "crawl", "wordpress", "--db", str(tmp_path / "pantau.db")]
+        outputs = []
+        for _ in range(2):
+            result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+            assert result.returncode == 0, result.stderr[-3000:]
+            outputs.append(result.stdout + result.stderr)
+    return outputs[0], outputs[1]
+
+
+def test_a_crawl_that_finds_nothing_new_starts_no_ingest_worker(tmp_path: Path) -> None:
+    first, second = crawl_twice(tmp_path, ingest_processes=1)
+    assert "ingest worker" in first and "ready in" in first  # the check can tell
+    assert "ready in" not in second
+    assert "ingest pool closed: 0 pages handed to its workers" in second
+
+
+def test_a_crawl_in_process_that_finds_nothing_new_loads_no_model(tmp_path: Path) -> None:
+    first, second = crawl_twice(tmp_path, ingest_processes=0)
+    assert SPACY_LINE.format(True) in first  # the check can tell
+    assert SPACY_LINE.format(False) in second
+
+
 # --- a worker or the whole crawl killed with a page in the worker ----------------------
 
 
