@@ -7,14 +7,17 @@ temporary PANTAU_CONFIG (no download delay, high per-domain concurrency) and a f
 SQLite file. Pages per second is counted at the server: article pages served between the
 first request and the crawl's exit (so the pipeline's tail is included).
 
-Four runs, each recording the cores it had and `ingest_processes`:
+Five runs, each recording the cores it had and `ingest_processes`:
 - "on": the default configuration (ingest worker processes, crawler/worker.py); the crawl
   process, its workers and the server share every core;
 - "off": PANTAU_CRAWL_PIPELINE=off on the same cores, the baseline of the ratio;
 - "in-process": ingest_processes=0 with the crawl pinned to one core and the server to
   another, as this benchmark measured before the worker existed: the single-core figure;
 - "single page": the "on" crawl stopped after one page (`--max-pages 1`): its CPU time is
-  the fixed cost every scheduled crawl pays (interpreter, Scrapy, the worker's detector).
+  the fixed cost of a crawl that ingests anything (interpreter, Scrapy, the worker's
+  detector);
+- "idle": a 20-article site crawled twice into one database: the second crawl's CPU time
+  is what a scheduled crawl that finds nothing new costs.
 
 The "off" run sets PANTAU_CRAWL_PIPELINE=off, which the crawler honours by running no
 item pipeline (crawler/settings.py): items are dropped before extraction and ingest. A
@@ -44,6 +47,7 @@ from benchmarks.corpus import OUTLETS, DocEntry
 from pantau.settings import DEFAULT_CONFIG_DIR, PROJECT_ROOT
 
 LISTING_SIZE = 50
+IDLE_SITE_ARTICLES = 20  # the site crawled twice: the second crawl finds nothing new
 SITE_ID = "bench"
 ARTICLE_PATTERN = r"/berita/\d{4}/\d{2}/\d{2}/"
 
@@ -231,7 +235,9 @@ def crawl_once(
     pipeline: bool,
     placement: Placement,
     timeout: float = 1800,
+    runs: int = 1,
 ) -> dict[str, Any]:
+    """The last of `runs` crawls into one database (a second crawl finds nothing new)."""
     workdir = Path(tempfile.mkdtemp(prefix="pantau-bench-crawl-"))
     try:
         config = workdir / "config"
@@ -251,9 +257,13 @@ def crawl_once(
             str(articles),
         ]
         command += ["--no-progress"]
-        site.reset()
-        started = time.perf_counter()
-        run = run_measured(command, env, placement.crawler_cpus, timeout)
+        earlier_cpu_s: list[float] = []
+        for _ in range(runs):
+            site.reset()
+            started = time.perf_counter()
+            run = run_measured(command, env, placement.crawler_cpus, timeout)
+            earlier_cpu_s.append(round(run.cpu_s, 2))
+        earlier_cpu_s.pop()
         served = site.hits.get("article", 0)
         # From the first request to the crawl's exit: includes the pipeline's tail.
         window = run.ended - site.first_request if site.first_request else 0.0
@@ -273,6 +283,7 @@ def crawl_once(
             "crawler_cpu_ms_per_page": round(1000 * run.cpu_s / served, 1) if served else None,
             "crawler_peak_mb": run.peak_mb,
             "workers_peak_mb": run.children_peak_mb,
+            "earlier_runs_cpu_s": earlier_cpu_s,
             "via": "pantau crawl",
             "stderr_tail": run.stderr[-600:] if run.exit_code or not served else "",
         }
@@ -371,7 +382,7 @@ def pinner(cpus: set[int]) -> Callable[[], None] | None:
 
 
 def run(corpus: Path, entries: list[DocEntry], articles: int = 2000) -> dict[str, Any]:
-    """Crawl the same loopback site with the pipeline on, off, in-process, and for one page."""
+    """Crawl the loopback site with the pipeline on, off, in-process, for one page, idle."""
     entries = entries[:articles]
     available = cpus()
     every = set(available)
@@ -403,6 +414,10 @@ def run(corpus: Path, entries: list[DocEntry], articles: int = 2000) -> dict[str
             )
         in_process = crawl(True, pinned)
         single = crawl(True, shared, pages=1)
+        pin_thread(thread.native_id or 0, shared.server_cpus)
+        small = build_site(corpus, entries[:IDLE_SITE_ARTICLES], base)
+        server.RequestHandlerClass = handler_for(small)
+        idle = crawl_once(small, base, IDLE_SITE_ARTICLES, True, shared, runs=2)
     finally:
         server.shutdown()
         server.server_close()
@@ -427,6 +442,10 @@ def run(corpus: Path, entries: list[DocEntry], articles: int = 2000) -> dict[str
         else None,
         "crawl_single_page": single,
         "crawl_startup_cpu_s": single["crawler_cpu_s"] if single["exit_code"] == 0 else None,
+        "crawl_idle": idle,
+        "crawl_idle_cpu_s": idle["crawler_cpu_s"]
+        if idle["exit_code"] == 0 and idle["article_pages_served"] == 0
+        else None,
         "crawl_ceiling_pages_per_s": ceiling,
         "crawl_ceiling_ratio": round(ceiling / off["pages_per_s"], 3)
         if ceiling and off["pages_per_s"]

@@ -283,6 +283,7 @@ def summarize(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "crawl_inprocess_ratio": crawl.get("crawl_inprocess_ratio"),
         "crawl_inprocess_cpu_ms_per_page": in_process.get("crawler_cpu_ms_per_page"),
         "crawl_startup_cpu_s": crawl.get("crawl_startup_cpu_s"),
+        "crawl_idle_cpu_s": crawl.get("crawl_idle_cpu_s"),
         "crawl_ceiling_pages_per_s": crawl.get("crawl_ceiling_pages_per_s"),
         "crawl_ceiling_ratio": crawl.get("crawl_ceiling_ratio"),
         "crawl_ingest_processes": crawl.get("ingest_processes"),
@@ -446,10 +447,13 @@ def render(figures: dict[str, Any], checks: list[dict[str, Any]], info: dict[str
     )
     table.add_row("  crawl in-process / off", shown(figures["crawl_inprocess_ratio"], "x"), "", "")
     table.add_row(
-        "crawl of a single page, pipeline on (cpu s: the fixed cost of one crawl)",
+        "crawl of a single new page, pipeline on (cpu s: what any crawl that ingests pays)",
         "",
         shown(figures["crawl_startup_cpu_s"]),
         "",
+    )
+    table.add_row(
+        "crawl that finds nothing new (cpu s)", "", shown(figures["crawl_idle_cpu_s"]), ""
     )
     table.add_section()
     mark = {True: "[green]met[/green]", False: "[red]missed[/red]", None: "[yellow]n/a[/yellow]"}
