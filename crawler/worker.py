@@ -209,10 +209,12 @@ class IngestPool:
         self.db_path = db_path
         self.settings = settings
         self.processes = processes
-        self.executor = self.new_executor()
+        # Made with the first page: even an idle executor starts multiprocessing's
+        # resource tracker, a process a crawl that finds nothing new does not need.
+        self.executor: ProcessPoolExecutor | None = None
         self.handed_over = asyncio.Semaphore(processes + 1)
         self.users = 0
-        self.tasks = 0  # pages handed over; none means no worker was ever started
+        self.tasks = 0  # extract and store tasks handed over; none: no worker was started
 
     def new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -225,7 +227,7 @@ class IngestPool:
     async def run(self, task: Callable[[Any], T], job: Any) -> T:
         async with self.handed_over:
             self.tasks += 1
-            executor = self.executor
+            executor = self.current()
             try:
                 future = executor.submit(task, job)
             except BrokenProcessPool:  # broke since the last page: hand this one to a new pool
@@ -237,16 +239,22 @@ class IngestPool:
                 self.replace(executor)
                 raise IngestFailed(f"ingest worker died: {exc}") from None
 
+    def current(self) -> ProcessPoolExecutor:
+        if self.executor is None:
+            self.executor = self.new_executor()
+        return self.executor
+
     def replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
         if self.executor is broken:
             log.warning("an ingest worker died; starting a new pool")
             broken.shutdown(wait=False, cancel_futures=True)
             self.executor = self.new_executor()
-        return self.executor
+        return self.current()
 
     def shutdown(self) -> None:
         """Wait for the pages in flight, then stop the workers."""
-        self.executor.shutdown(wait=True)
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
 
 
 _pool: IngestPool | None = None
@@ -256,7 +264,7 @@ def acquire_pool(db_path: str, settings: Settings) -> IngestPool:
     """The crawl process's one pool, shared by every site's spider (one database).
 
     Its workers start with the first page handed over, not here: each loads the detector
-    (5-8 s of CPU), and most scheduled crawls of an outlet find nothing new.
+    (5-8 s of CPU), and many scheduled crawls of an outlet find nothing new.
     """
     global _pool
     if _pool is None:
@@ -273,5 +281,5 @@ async def release_pool(pool: IngestPool) -> None:
         return
     if _pool is pool:
         _pool = None
-    log.info("ingest pool closed: %d pages handed to its workers", pool.tasks)
+    log.info("ingest pool closed: %d tasks handed to its workers", pool.tasks)
     await asyncio.to_thread(pool.shutdown)

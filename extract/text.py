@@ -282,7 +282,7 @@ def parse_unrepaired(html: str) -> lxml.html.HtmlElement | None:
     """`load_html`'s first attempt; None where it would go on to its fallbacks."""
     try:
         tree = lxml.html.fromstring(html, parser=HTML_PARSER)
-    except (lxml.etree.ParserError, ValueError):
+    except (lxml.etree.LxmlError, ValueError):
         return None
     return tree if len(tree) >= 2 else None
 

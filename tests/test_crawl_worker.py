@@ -256,7 +256,7 @@ def test_a_crawl_that_finds_nothing_new_starts_no_ingest_worker(tmp_path: Path) 
     first, second = crawl_twice(tmp_path, ingest_processes=1)
     assert "ingest worker" in first and "ready in" in first  # the check can tell
     assert "ready in" not in second
-    assert "ingest pool closed: 0 pages handed to its workers" in second
+    assert "ingest pool closed: 0 tasks handed to its workers" in second
 
 
 def test_a_crawl_in_process_that_finds_nothing_new_loads_no_model(tmp_path: Path) -> None:
