@@ -257,13 +257,12 @@ def crawl_once(
             str(articles),
         ]
         command += ["--no-progress"]
-        earlier_cpu_s: list[float] = []
+        runs_cpu_s: list[float] = []
         for _ in range(runs):
             site.reset()
             started = time.perf_counter()
             run = run_measured(command, env, placement.crawler_cpus, timeout)
-            earlier_cpu_s.append(round(run.cpu_s, 2))
-        earlier_cpu_s.pop()
+            runs_cpu_s.append(round(run.cpu_s, 2))
         served = site.hits.get("article", 0)
         # From the first request to the crawl's exit: includes the pipeline's tail.
         window = run.ended - site.first_request if site.first_request else 0.0
@@ -283,7 +282,7 @@ def crawl_once(
             "crawler_cpu_ms_per_page": round(1000 * run.cpu_s / served, 1) if served else None,
             "crawler_peak_mb": run.peak_mb,
             "workers_peak_mb": run.children_peak_mb,
-            "earlier_runs_cpu_s": earlier_cpu_s,
+            "earlier_runs_cpu_s": runs_cpu_s[:-1],
             "via": "pantau crawl",
             "stderr_tail": run.stderr[-600:] if run.exit_code or not served else "",
         }
@@ -398,9 +397,16 @@ def run(corpus: Path, entries: list[DocEntry], articles: int = 2000) -> dict[str
     thread.start()
     assert thread.native_id is not None
 
-    def crawl(pipeline: bool, placement: Placement, pages: int = len(entries)) -> dict[str, Any]:
+    def crawl(
+        pipeline: bool,
+        placement: Placement,
+        served: ServedSite = site,
+        pages: int = len(entries),
+        runs: int = 1,
+    ) -> dict[str, Any]:
         pin_thread(thread.native_id or 0, placement.server_cpus)
-        return crawl_once(site, base, pages, pipeline, placement)
+        server.RequestHandlerClass = handler_for(served)
+        return crawl_once(served, base, pages, pipeline, placement, runs=runs)
 
     try:
         on = crawl(True, shared)
@@ -414,10 +420,8 @@ def run(corpus: Path, entries: list[DocEntry], articles: int = 2000) -> dict[str
             )
         in_process = crawl(True, pinned)
         single = crawl(True, shared, pages=1)
-        pin_thread(thread.native_id or 0, shared.server_cpus)
         small = build_site(corpus, entries[:IDLE_SITE_ARTICLES], base)
-        server.RequestHandlerClass = handler_for(small)
-        idle = crawl_once(small, base, IDLE_SITE_ARTICLES, True, shared, runs=2)
+        idle = crawl(True, shared, served=small, pages=IDLE_SITE_ARTICLES, runs=2)
     finally:
         server.shutdown()
         server.server_close()
