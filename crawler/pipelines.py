@@ -104,7 +104,7 @@ class ExtractPipeline(_IngestPipeline):
         url = item["url"]
         job = ExtractJob(url, list(item["bodies"]))
         if self.pool is None:
-            await models_loaded(self.spider.settings_model)
+            await models_loaded()
         try:
             outcome: Extracted = (
                 await self.pool.run(extract_task, job) if self.pool else extract_pages(job)
@@ -166,24 +166,14 @@ def warm_up() -> None:
 _warm_up: Future[None] | None = None
 
 
-async def models_loaded(settings: Settings) -> None:
-    """In-process mode: wait, without blocking the reactor, until the models are loaded."""
-    warming = start_warm_up(settings)
-    if warming is not None:
-        await asyncio.wrap_future(warming)
-
-
-def start_warm_up(settings: Settings | None = None) -> Future[None] | None:
+async def models_loaded() -> None:
     """In-process mode: load the models in a thread, once, when the first page needs them.
 
     Loading them inside the first item would block the reactor for seconds and time
-    out the requests in flight; items wait for it without blocking instead. Nothing loads
-    before a page needs it (a crawl that finds nothing new loads nothing), and with ingest
-    workers (or no settings to tell) nothing loads here: the workers load the models.
+    out the requests in flight; items wait for the thread without blocking instead.
+    Nothing loads before a page needs it: a crawl that finds nothing new loads nothing.
     """
     global _warm_up
-    if settings is None or settings.crawl.ingest_processes > 0:
-        return None
     if _warm_up is None:
         future: Future[None] = Future()
         _warm_up = future
@@ -191,14 +181,13 @@ def start_warm_up(settings: Settings | None = None) -> Future[None] | None:
         def run() -> None:
             try:
                 warm_up()
-            except BaseException as exc:  # surfaced to the first item that waits
+            except BaseException as exc:  # surfaced to every item that waits
                 future.set_exception(exc)
             else:
                 future.set_result(None)
 
-        # A daemon thread: a crawl that stores nothing does not wait for it to finish.
         threading.Thread(target=run, name="warm-up", daemon=True).start()
-    return _warm_up
+    await asyncio.wrap_future(_warm_up)
 
 
 class StorePipeline(_IngestPipeline):
@@ -243,7 +232,7 @@ class StorePipeline(_IngestPipeline):
 
     async def in_process_ingestor(self) -> Ingestor:
         if self.ingestor is None:
-            await models_loaded(self.spider.settings_model)
+            await models_loaded()
             from crawler.ingest import Ingestor
 
             self.ingestor = Ingestor(self.spider.db, self.spider.settings_model)
