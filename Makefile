@@ -21,6 +21,7 @@ demo: $(STAMP)
 	$(VENV)/bin/pantau demo
 
 lint: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pantau.settings import ConfigError, config_dir, read_yaml
+from pantau.core.settings import ConfigError, config_dir, read_yaml
 
 log = logging.getLogger(__name__)
 

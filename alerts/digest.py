@@ -23,7 +23,7 @@ from alerts.mailer import DeliveryUncertain, MailError, SendAborted, send_messag
 from alerts.offices import invalid_addresses, min_score, recipients
 from alerts.render import Rendered, build_message, render_digest
 from alerts.selection import Selection, StoryPool, select_for_office
-from pantau.settings import OfficeConfig, PantauError, Settings, resolve_path
+from pantau.core.settings import OfficeConfig, PantauError, Settings, resolve_path
 
 log = logging.getLogger(__name__)
 

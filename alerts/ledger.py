@@ -34,8 +34,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from alerts.selection import Selection, parse_time
-from pantau import store
-from pantau.settings import PantauError
+from pantau.core import store
+from pantau.core.settings import PantauError
 
 STALE_AFTER = timedelta(minutes=15)
 BACKOFF_BASE = timedelta(minutes=5)

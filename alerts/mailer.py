@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import parseaddr
 
-from pantau.settings import PantauError, SmtpSettings
+from pantau.core.settings import PantauError, SmtpSettings
 
 log = logging.getLogger(__name__)
 

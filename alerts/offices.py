@@ -17,7 +17,7 @@ from typing import Protocol
 
 import yaml
 
-from pantau.settings import OfficeConfig
+from pantau.core.settings import OfficeConfig
 
 log = logging.getLogger(__name__)
 

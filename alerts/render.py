@@ -27,8 +27,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from alerts.categories import SANCTION_WORDS, Catalog
 from alerts.selection import Accused, Outlet, Selection, Story, StoryUpdate, parse_time
-from pantau.calendar_id import MONTHS, long_date
-from pantau.settings import OfficeConfig
+from pantau.core.calendar import MONTHS, long_date
+from pantau.core.settings import OfficeConfig
 
 TEMPLATES = Path(__file__).parent / "templates"
 

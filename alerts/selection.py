@@ -16,8 +16,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from alerts.offices import covers
-from pantau import store
-from pantau.settings import OfficeConfig
+from pantau.core import store
+from pantau.core.settings import OfficeConfig
 
 # The newest analysis of each article wins: re-analysis with better rules replaces old verdicts.
 LATEST_FINDING = """

@@ -44,7 +44,7 @@ from xml.sax.saxutils import escape
 import yaml
 
 from benchmarks.corpus import OUTLETS, DocEntry
-from pantau.settings import DEFAULT_CONFIG_DIR, PROJECT_ROOT
+from pantau.core.settings import DEFAULT_CONFIG_DIR, PROJECT_ROOT
 
 LISTING_SIZE = 50
 IDLE_SITE_ARTICLES = 20  # the site crawled twice: the second crawl finds nothing new
@@ -303,7 +303,7 @@ class Measured:
 def effective_ingest_processes(placement: Placement) -> int:
     if placement.ingest_processes is not None:
         return placement.ingest_processes
-    from pantau.settings import CrawlSettings
+    from pantau.core.settings import CrawlSettings
 
     return CrawlSettings().ingest_processes
 

@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 
 from extract.dedup import Shingler, StoryIndex, band_keys, lsh_params, minhash, similarity
-from pantau import store
-from pantau.settings import DedupSettings, load_settings
+from pantau.core import store
+from pantau.core.settings import DedupSettings, load_settings
 
 SEED = 20240610
 

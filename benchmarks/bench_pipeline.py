@@ -127,7 +127,7 @@ class PipelineRun:
 
     def __init__(self, workdir: Path) -> None:
         from extract.detect import load_detector
-        from pantau.settings import load_settings
+        from pantau.core.settings import load_settings
 
         self.workdir = workdir
         self.settings = load_settings()
@@ -135,10 +135,10 @@ class PipelineRun:
         self.passes = 0
 
     def run(self, pages: Pages) -> dict[str, Any]:
-        from crawler.ingest import Ingestor
         from extract.models import Page
         from extract.text import ExtractionError
-        from pantau import store
+        from pantau.core import store
+        from pantau.ingest import Ingestor
 
         self.passes += 1
         db_path = self.workdir / f"pipeline-{self.passes}.db"

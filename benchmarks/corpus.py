@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pantau.calendar_id import DAYS, MONTHS
+from pantau.core.calendar import DAYS, MONTHS
 
 GENERATOR_VERSION = "1"
 DEFAULT_SEED = 8

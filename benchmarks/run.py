@@ -27,7 +27,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.corpus import DEFAULT_DOCS, DEFAULT_SEED, ensure_corpus
-from pantau.settings import PROJECT_ROOT
+from pantau.core.settings import PROJECT_ROOT
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 QUICK_OUT = DEFAULT_OUT.with_name("results-quick.json")  # a quick run never replaces the full

@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler import sources
 from crawler.urls import canonicalize, in_domains, registered_domain
-from pantau.settings import PantauError, Settings, SiteConfig
+from pantau.core.settings import PantauError, Settings, SiteConfig
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 ExtractPipeline     page bytes -> Article (multi-page articles joined), canonical URL
 SinceFilterPipeline articles published before --since are not stored
-StorePipeline       Article -> crawler.ingest.Ingestor (dedup, detection, store), counted
+StorePipeline       Article -> pantau.ingest.Ingestor (dedup, detection, store), counted
 
 Extraction and the store are CPU work (trafilatura, spaCy, MinHash, SQLite): with
 `crawl.ingest_processes` > 0 (the default) they run in worker processes
@@ -24,10 +24,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import DropItem
+from scrapy.utils.misc import load_object
 
 from crawler import sources
 from crawler.urls import canonicalize, in_domains
 from crawler.worker import (
+    ArticleSink,
     Extracted,
     ExtractJob,
     IngestFailed,
@@ -46,8 +48,7 @@ from extract.models import Article
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from crawler.ingest import Ingestor
-    from pantau.settings import Settings
+    from pantau.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,9 @@ class _IngestPipeline(_SpiderPipeline):
     def open_spider(self) -> None:
         settings: Settings = self.spider.settings_model
         if settings.crawl.ingest_processes > 0:
-            self.pool = acquire_pool(database_file(self.spider.db), settings)
+            self.pool = acquire_pool(
+                database_file(self.spider.db), settings, self.crawler.settings["PANTAU_INGESTOR"]
+            )
 
     async def close_spider(self) -> None:
         if self.pool is not None:
@@ -193,7 +196,7 @@ async def models_loaded() -> None:
 class StorePipeline(_IngestPipeline):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
-        self.ingestor: Ingestor | None = None
+        self.ingestor: ArticleSink | None = None
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
         spider = self.spider
@@ -230,12 +233,11 @@ class StorePipeline(_IngestPipeline):
         item.pop("bodies", None)
         return item
 
-    async def in_process_ingestor(self) -> Ingestor:
+    async def in_process_ingestor(self) -> ArticleSink:
         if self.ingestor is None:
             await models_loaded()
-            from crawler.ingest import Ingestor
-
-            self.ingestor = Ingestor(self.spider.db, self.spider.settings_model)
+            factory = load_object(self.crawler.settings["PANTAU_INGESTOR"])
+            self.ingestor = factory(self.spider.db, self.spider.settings_model)
         return self.ingestor
 
     async def close_spider(self) -> None:

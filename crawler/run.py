@@ -22,8 +22,8 @@ from scrapy.crawler import CrawlerProcess
 from crawler.runs import RunRecorder
 from crawler.settings import crawl_state_dir, scrapy_settings
 from crawler.spiders.news import NewsSpider
-from pantau import store
-from pantau.settings import Settings, SiteConfig
+from pantau.core import store
+from pantau.core.settings import Settings, SiteConfig
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
-from pantau.store import insert_returning_id, utcnow
+from pantau.core.store import insert_returning_id, utcnow
 
 log = logging.getLogger(__name__)
 

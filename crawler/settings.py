@@ -10,7 +10,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pantau.settings import Settings, resolve_path
+from pantau.core.settings import Settings, resolve_path
+
+# The application's ingest pipeline (extract -> dedup -> detect -> store), named here and
+# loaded by path as Scrapy loads item pipelines: the crawler never imports the application.
+INGESTOR = "pantau.ingest.Ingestor"
 
 RETRY_HTTP_CODES = [500, 502, 503, 504, 520, 521, 522, 524, 408, 429]
 
@@ -40,6 +44,7 @@ def scrapy_settings(settings: Settings, job_dir: Path | None = None) -> dict[str
     crawl = settings.crawl
     values: dict[str, Any] = {
         "BOT_NAME": "pantau",
+        "PANTAU_INGESTOR": INGESTOR,
         "USER_AGENT": crawl.resolved_user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "ROBOTSTXT_USER_AGENT": crawl.resolved_user_agent,

@@ -19,7 +19,7 @@ import yaml
 from crawler import sources
 from crawler.discovery import DiscoveryError, Prober, probe_site
 from crawler.urls import canonicalize, registered_domain
-from pantau.settings import ConfigError, Settings, SiteConfig, SitesFile, load_model
+from pantau.core.settings import ConfigError, Settings, SiteConfig, SitesFile, load_model
 
 
 @dataclass

@@ -25,19 +25,39 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from scrapy.utils.misc import load_object
 
 from extract.models import Article, Page
 
 if TYPE_CHECKING:
-    from crawler.ingest import Ingestor
-    from pantau.settings import Settings
+    from pantau.core.settings import Settings
+
+
+class StoredResult(Protocol):
+    article_id: int
+    status: str
+
+
+class ArticleSink(Protocol):
+    """What the crawl hands articles to: the application's ingest pipeline.
+
+    The crawler names it by dotted path (Scrapy setting ``PANTAU_INGESTOR``) instead of
+    importing it, as Scrapy names item pipelines, so the crawler stays below the
+    application that wires the stages together.
+    """
+
+    def ingest_article(
+        self, page: Page, article: Article, extra: dict[str, Any], aliases: Iterable[str]
+    ) -> StoredResult: ...
+
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +123,7 @@ def extract_pages(job: ExtractJob) -> Extracted:
     return Extracted(article=join_pages(pages) if len(pages) > 1 else pages[0])
 
 
-def store_article(ingestor: Ingestor, job: StoreJob) -> Stored:
+def store_article(ingestor: ArticleSink, job: StoreJob) -> Stored:
     """Ingest the article with the URLs it was reached by (one short write transaction)."""
     page = Page(url=job.url, html=job.html, site=job.site, fetched_at=job.fetched_at)
     result = ingestor.ingest_article(page, job.article, dict(job.extra), job.aliases)
@@ -112,21 +132,20 @@ def store_article(ingestor: Ingestor, job: StoreJob) -> Stored:
 
 # --- inside a worker process -----------------------------------------------------------
 
-_ingestor: Ingestor | None = None
+_ingestor: ArticleSink | None = None
 
 
-def start_worker(db_path: str, settings: Settings, parent_pid: int) -> None:
+def start_worker(db_path: str, settings: Settings, parent_pid: int, ingestor: str) -> None:
     """Initializer of each worker: its own connection, detector and language model."""
     global _ingestor
     started = time.perf_counter()
     follow_parent_signals()
     watch_parent(parent_pid)
     quiet_worker_logs()
-    from crawler.ingest import Ingestor
     from extract.text import detect_language
-    from pantau import store
+    from pantau.core import store
 
-    _ingestor = Ingestor(store.open_db(db_path, migrate=False), settings)
+    _ingestor = load_object(ingestor)(store.open_db(db_path, migrate=False), settings)
     detect_language("Bawaslu mengawasi netralitas aparatur sipil negara.")
     log.info("ingest worker %d ready in %.1f s", os.getpid(), time.perf_counter() - started)
 
@@ -205,7 +224,8 @@ class IngestPool:
     here. A dead worker breaks every page handed over, so this bounds what a crash costs.
     """
 
-    def __init__(self, db_path: str, settings: Settings, processes: int):
+    def __init__(self, db_path: str, settings: Settings, processes: int, ingestor: str):
+        self.ingestor = ingestor
         self.db_path = db_path
         self.settings = settings
         self.processes = processes
@@ -221,7 +241,7 @@ class IngestPool:
             max_workers=self.processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=start_worker,
-            initargs=(self.db_path, self.settings, os.getpid()),
+            initargs=(self.db_path, self.settings, os.getpid(), self.ingestor),
         )
 
     async def run(self, task: Callable[[Any], T], job: Any) -> T:
@@ -260,7 +280,7 @@ class IngestPool:
 _pool: IngestPool | None = None
 
 
-def acquire_pool(db_path: str, settings: Settings) -> IngestPool:
+def acquire_pool(db_path: str, settings: Settings, ingestor: str) -> IngestPool:
     """The crawl process's one pool, shared by every site's spider (one database).
 
     Its workers start with the first page handed over, not here: each loads the detector
@@ -268,7 +288,7 @@ def acquire_pool(db_path: str, settings: Settings) -> IngestPool:
     """
     global _pool
     if _pool is None:
-        _pool = IngestPool(db_path, settings, settings.crawl.ingest_processes)
+        _pool = IngestPool(db_path, settings, settings.crawl.ingest_processes, ingestor)
     _pool.users += 1
     return _pool
 

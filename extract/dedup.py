@@ -38,8 +38,8 @@ from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 from sqlite_utils import Database
 
-from pantau.settings import DedupSettings, PantauError
-from pantau.store import content_hash, insert_returning_id, utcnow
+from pantau.core.settings import DedupSettings, PantauError
+from pantau.core.store import content_hash, insert_returning_id, utcnow
 
 log = logging.getLogger(__name__)
 

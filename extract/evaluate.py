@@ -20,7 +20,7 @@ from extract.detect import Detector, load_detector
 from extract.models import Finding
 from extract.regions import Gazetteer, load_gazetteer
 from extract.text import ExtractionError, read_document
-from pantau.settings import PantauError
+from pantau.core.settings import PantauError
 
 SUFFIXES = (".txt", ".html", ".htm")
 

@@ -22,7 +22,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from extract.models import Region
-from pantau.settings import DEFAULT_DATA_DIR, ConfigError, StrictModel, load_model
+from pantau.core.settings import DEFAULT_DATA_DIR, ConfigError, StrictModel, load_model
 
 Kind = Literal["provinsi", "kabupaten", "kota"]
 

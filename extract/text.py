@@ -41,7 +41,7 @@ from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import HTML_PARSER, INVALID_XML_CHARS, load_html, repair_faulty_html
 
 from extract.models import Article, Page
-from pantau.settings import (
+from pantau.core.settings import (
     DEFAULT_CONFIG_DIR,
     PantauError,
     StrictModel,

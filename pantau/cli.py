@@ -7,7 +7,7 @@ import os
 import sys
 
 from pantau.commands import app
-from pantau.settings import PantauError
+from pantau.core.settings import PantauError
 
 COMMAND_MODULES = ("analysis", "crawl", "alerts", "stories", "evaluate", "service", "demo")
 

@@ -36,9 +36,9 @@ from aiosmtpd.controller import Controller
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from pydantic import Field
 
-from pantau import store
-from pantau.calendar_id import long_date
-from pantau.settings import (
+from pantau.core import store
+from pantau.core.calendar import long_date
+from pantau.core.settings import (
     DEFAULT_DATA_DIR,
     ConfigError,
     OfficeConfig,

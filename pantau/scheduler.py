@@ -42,8 +42,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlite_utils import Database
 
 from crawler.runs import process_alive
-from pantau import store
-from pantau.settings import (
+from pantau.core import store
+from pantau.core.settings import (
     ConfigError,
     OfficeConfig,
     PantauError,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pantau import store
+from pantau.core import store
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"

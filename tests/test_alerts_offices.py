@@ -16,7 +16,7 @@ from alerts.offices import (
     ready_offices,
     recipients,
 )
-from pantau.settings import OfficeConfig, OfficesFile, load_model
+from pantau.core.settings import OfficeConfig, OfficesFile, load_model
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def test_a_malformed_address_is_reported():
 
 
 def test_the_shipped_offices_yaml_is_valid():
-    from pantau.settings import load_offices
+    from pantau.core.settings import load_offices
 
     for entry in load_offices():
         assert invalid_addresses(entry) == []

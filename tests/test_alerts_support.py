@@ -1,6 +1,6 @@
 """Builders shared by the alerts tests (no tests here): store state and settings.
 
-Stories are written straight into a real SQLite file through `pantau.store`, so the digest
+Stories are written straight into a real SQLite file through `pantau.core.store`, so the digest
 tests need neither the detector nor the crawler. The data lives in tests/fixtures/alerts/.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 import yaml
 from sqlite_utils import Database
 
-from pantau import store
-from pantau.settings import (
+from pantau.core import store
+from pantau.core.settings import (
     DigestSettings,
     OfficeConfig,
     OfficesFile,

@@ -17,8 +17,8 @@ from scrapy.http import HtmlResponse, Response, XmlResponse
 
 from crawler.runs import RunRecorder
 from crawler.spiders.news import NewsSpider
-from pantau import store
-from pantau.settings import Settings, SiteConfig
+from pantau.core import store
+from pantau.core.settings import Settings, SiteConfig
 
 BASE = "http://sukamaju.test"
 SITES = FIXTURES / "sites"

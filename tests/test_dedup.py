@@ -19,8 +19,8 @@ from extract.dedup import (
     minhash,
     similarity,
 )
-from pantau import store
-from pantau.settings import DedupSettings, load_settings
+from pantau.core import store
+from pantau.core.settings import DedupSettings, load_settings
 
 DEDUP = FIXTURES / "dedup"
 COPIES = [

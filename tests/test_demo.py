@@ -14,7 +14,7 @@ import pytest
 from test_demo_site import free_port_base
 
 from alerts.selection import best_findings
-from pantau import store
+from pantau.core import store
 from pantau.demo import load_demo
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from extract.detect.rules import CATEGORY_IDS, DEFAULT_RULES_DIR, load_rules
-from pantau.settings import ConfigError
+from pantau.core.settings import ConfigError
 
 
 def copy_rules(tmp_path: Path) -> Path:

@@ -21,7 +21,7 @@ from test_alerts_support import (
 from alerts import ledger
 from alerts.digest import DigestError, run_digests
 from alerts.selection import select_for_office
-from pantau import store
+from pantau.core import store
 
 NOW = datetime(2024, 10, 22, 1, 0, tzinfo=UTC)  # 08.00 WIB, the morning after the stories
 

@@ -16,7 +16,7 @@ from crawler.discovery import (
     propose_site,
     site_id_for,
 )
-from pantau.settings import CrawlSettings, Settings
+from pantau.core.settings import CrawlSettings, Settings
 
 SITES = FIXTURES / "sites"
 SETTINGS = Settings(crawl=CrawlSettings(download_timeout=3))

@@ -10,7 +10,7 @@ import pytest
 from smtp_server import SmtpServer, free_port, self_signed_certificate
 
 from alerts.mailer import DeliveryUncertain, MailError, SendAborted, send_message
-from pantau.settings import SmtpSettings
+from pantau.core.settings import SmtpSettings
 
 
 def message(subject: str = "Uji Pantau – ✓") -> EmailMessage:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from extract.regions import Gazetteer, load_gazetteer
-from pantau.settings import ConfigError
+from pantau.core.settings import ConfigError
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,9 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from pantau import scheduler, store
+from pantau import scheduler
+from pantau.core import store
+from pantau.core.settings import ConfigError
 from pantau.scheduler import (
     AlreadyRunningError,
     InstanceLock,
@@ -25,7 +27,6 @@ from pantau.scheduler import (
     missed_digest_slot,
     running_scheduler,
 )
-from pantau.settings import ConfigError
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 SEVEN = time(7, 0)

@@ -20,7 +20,8 @@ import pytest
 from loopback import serve_site
 from smtp_server import SmtpServer
 
-from pantau import scheduler, store
+from pantau import scheduler
+from pantau.core import store
 
 pytestmark = pytest.mark.slow
 

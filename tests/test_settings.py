@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pantau.settings import (
+from pantau.core.settings import (
     DEFAULT_CONFIG_DIR,
     ConfigError,
     database_path,

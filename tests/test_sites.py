@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import pantau.commands.crawl  # noqa: F401 - registers the crawl and sites commands
 from crawler.sites import add_site_entry
 from pantau.commands import app
-from pantau.settings import ConfigError, SiteConfig, load_sites
+from pantau.core.settings import ConfigError, SiteConfig, load_sites
 
 SITES = FIXTURES / "sites"
 

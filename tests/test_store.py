@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from pantau import store
+from pantau.core import store
 
 
 def test_new_database_is_in_wal_mode_with_every_table(db):

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 import pantau.commands.stories  # noqa: F401  (registers the commands)
 from extract.dedup import StoryIndex
-from pantau import store
 from pantau.commands import app
-from pantau.settings import load_settings
+from pantau.core import store
+from pantau.core.settings import load_settings
 
 DEDUP = FIXTURES / "dedup"
 runner = CliRunner()

@@ -26,8 +26,8 @@ from crawler import sources
 from crawler.failures import KNOWN, classify
 from crawler.runs import RunRecorder
 from crawler.urls import canonicalize, fold_key, in_domains, registered_domain, url_variants
-from pantau.settings import Settings, SiteConfig
-from pantau.store import utcnow
+from pantau.core.settings import Settings, SiteConfig
+from pantau.core.store import utcnow
 
 SOURCE_PRIORITY = 1_000_000
 NON_ARTICLE_SITEMAP = re.compile(

@@ -1,7 +1,7 @@
 """The detector's knowledge, loaded from config/rules/*.yaml and validated on load.
 
 Every file has a pydantic model; a bad entry raises ConfigError naming the file, the entry and
-the problem (via ``pantau.settings.load_model``), so an operator can fix a rule without
+the problem (via ``pantau.core.settings.load_model``), so an operator can fix a rule without
 reading code.
 """
 
@@ -14,7 +14,13 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from pantau.settings import DEFAULT_CONFIG_DIR, ConfigError, StrictModel, load_model, unique_ids
+from pantau.core.settings import (
+    DEFAULT_CONFIG_DIR,
+    ConfigError,
+    StrictModel,
+    load_model,
+    unique_ids,
+)
 
 DEFAULT_RULES_DIR = DEFAULT_CONFIG_DIR / "rules"
 CATEGORY_IDS = (

@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from sqlite_utils import Database
 
-from pantau import store
-from pantau.settings import Settings, database_path, load_settings
+from pantau.core import store
+from pantau.core.settings import Settings, database_path, load_settings
 
 app = typer.Typer(
     name="pantau",

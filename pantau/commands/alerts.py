@@ -15,7 +15,7 @@ from alerts import ledger
 from alerts.digest import OfficeReport, run_digests
 from alerts.offices import covers, generate_offices, offices_yaml, recipients
 from pantau.commands import DbOption, app, console, open_database, out, settings
-from pantau.settings import OfficeConfig, OfficesFile, load_model, load_offices
+from pantau.core.settings import OfficeConfig, OfficesFile, load_model, load_offices
 
 OfficesOption = Annotated[
     Path | None,

@@ -12,7 +12,6 @@ from rich.progress import Progress
 from rich.table import Table
 
 from extract.models import Article
-from pantau import store
 from pantau.commands import (
     DbOption,
     FormatOption,
@@ -23,6 +22,7 @@ from pantau.commands import (
     out,
     settings,
 )
+from pantau.core import store
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,8 @@ def findings_table(rows: list[dict[str, Any]]) -> Table:
 @app.command()
 def ingest(paths: PathsArgument, db: DbOption = None, site: str = "local") -> None:
     """Store local article files through the same chain as crawled pages."""
-    from crawler.ingest import Ingestor
     from extract.text import ExtractionError, read_document
+    from pantau.ingest import Ingestor
 
     current = settings()
     database = open_database(db, current)

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from pantau.commands import DbOption, app, console, out, settings
-from pantau.settings import (
+from pantau.core.settings import (
     ConfigError,
     PantauError,
     SiteConfig,
@@ -210,7 +210,7 @@ def sites_check(
 @sites_app.command("list")
 def sites_list(db: DbOption = None) -> None:
     """Configured sites with their sources and last crawl."""
-    from pantau import store
+    from pantau.core import store
 
     current = settings()
     path = database_path(db, current)

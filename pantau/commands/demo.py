@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from pantau.commands import app, console, out
+from pantau.core.settings import PROJECT_ROOT
 from pantau.demo import DEFAULT_PORT_BASE, DemoOptions, DemoResult, run_demo
-from pantau.settings import PROJECT_ROOT
 
 
 @app.command()

@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pantau import scheduler, store
+from pantau import scheduler
 from pantau.commands import DbOption, app, check_format, out
-from pantau.settings import database_path
+from pantau.core import store
+from pantau.core.settings import database_path
 
 
 @app.command()

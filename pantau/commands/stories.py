@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 from sqlite_utils import Database
 
-from pantau import store
 from pantau.commands import (
     DbOption,
     FormatOption,
@@ -19,6 +18,7 @@ from pantau.commands import (
     out,
     settings,
 )
+from pantau.core import store
 
 VERDICT_RANK = {"breach": 2, "advisory": 1, "other": 0}
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from pantau.settings import PantauError
+from pantau.core.settings import PantauError
 
 migrations = Migrations("pantau")
 

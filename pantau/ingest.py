@@ -18,8 +18,8 @@ from extract.dedup import StoryIndex
 from extract.detect import Detector, load_detector
 from extract.models import Article, Finding, Page
 from extract.text import extract_article
-from pantau import store
-from pantau.settings import Settings
+from pantau.core import store
+from pantau.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
