@@ -129,3 +129,57 @@ def test_concurrent_writers_wait_instead_of_failing(db_path: Path):
     two["clusters"].insert({"title": "y"})
     assert two["clusters"].count == 2
     assert isinstance(one.conn, sqlite3.Connection)
+
+
+def schema_of(database) -> list[tuple[str, str]]:
+    rows = database.execute(
+        "select name, sql from sqlite_master where sql is not null order by name"
+    ).fetchall()
+    return [(name, sql) for name, sql in rows]
+
+
+def old_file(path: Path, names: list[str]) -> None:
+    """A database written by a release that declared these migrations in this order."""
+    from sqlite_utils import Database
+    from sqlite_utils.migrations import Migrations
+
+    from pantau.core.store import schema
+
+    old = Migrations("pantau")
+    for name in names:
+        old()(getattr(schema, name))
+    database = Database(path)
+    old.apply(database)
+    database.close()
+
+
+OLD_ORDER = [
+    "m001_articles",
+    "m002_findings",
+    "m003_dedup_index",
+    "m004_crawl_runs",
+    "m005_deliveries",
+    "m030_digests",
+    "m020_dedup_bands",
+    "m040_schedule_state",
+    "m010_http_cache",
+    "m050_fts_follows_text_only",
+]
+
+
+def test_migrations_are_declared_in_the_order_of_their_numbers() -> None:
+    from pantau.core.store import schema
+
+    names = [migration.name for migration in schema.migrations._migrations]
+    assert names == sorted(names)
+    assert set(names) == set(OLD_ORDER)
+
+
+@pytest.mark.parametrize("applied", [len(OLD_ORDER), 6], ids=["complete", "half-way"])
+def test_a_file_migrated_in_the_old_order_ends_with_the_fresh_schema(
+    tmp_path: Path, applied: int
+) -> None:
+    old_file(tmp_path / "old.db", OLD_ORDER[:applied])
+    migrated = store.open_db(tmp_path / "old.db")
+    fresh = store.open_db(tmp_path / "fresh.db")
+    assert schema_of(migrated) == schema_of(fresh)
