@@ -13,7 +13,7 @@ case ids stable between runs.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -308,6 +308,19 @@ class _Groups:
         self.parent[self.root(b)] = self.root(a)
 
 
+def candidate_pairs(stories: Sequence[StoryReport]) -> Iterator[tuple[int, int]]:
+    """Pairs of stories in one province: only those can be one case (see `same_region`),
+    so linking costs grow with the busiest province, not with the whole country."""
+    by_province: dict[str, list[int]] = {}
+    for i, story in enumerate(stories):
+        if story.region_code:
+            by_province.setdefault(story.region_code[:2], []).append(i)
+    for members in by_province.values():
+        for n, i in enumerate(members):
+            for j in members[n + 1 :]:
+                yield i, j
+
+
 def link_cases(
     stories: Sequence[StoryReport], reader: StageReader | None = None
 ) -> list[CaseThread]:
@@ -320,18 +333,17 @@ def link_cases(
     reader = reader or load_stage_reader()
     mentions = [(i, k) for i, story in enumerate(stories) for k in range(len(story.accused))]
     groups = _Groups(mentions)
-    for i, first in enumerate(stories):
-        for j in range(i + 1, len(stories)):
-            second = stories[j]
-            pairs = [
-                ((i, k), (j, m))
-                for k, x in enumerate(first.accused)
-                for m, y in enumerate(second.accused)
-                if same_person(x, y)
-            ]
-            if pairs and same_act(first, second):
-                for a, b in pairs:
-                    groups.join(a, b)
+    for i, j in candidate_pairs(stories):
+        first, second = stories[i], stories[j]
+        pairs = [
+            ((i, k), (j, m))
+            for k, x in enumerate(first.accused)
+            for m, y in enumerate(second.accused)
+            if same_person(x, y)
+        ]
+        if pairs and same_act(first, second):
+            for a, b in pairs:
+                groups.join(a, b)
     threads: dict[tuple[int, int], set[int]] = {}
     for key in mentions:
         threads.setdefault(groups.root(key), set()).add(key[0])
