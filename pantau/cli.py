@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "alerts",
     "stories",
     "cases",
+    "coverage",
     "evaluate",
     "service",
     "demo",
