@@ -83,6 +83,16 @@ def retry_at(db: Database, office: str, now: datetime) -> datetime | None:
     return due if due and due > now else None
 
 
+def offices_due_for_retry(db: Database, now: datetime) -> set[str]:
+    """Offices with failed deliveries whose backoff (`next_attempt_at`) has passed: the
+    service tries them again instead of leaving their stories for tomorrow's digest."""
+    rows = db.execute(
+        "select office, max(next_attempt_at) from deliveries where status = 'failed' "
+        "group by office"
+    ).fetchall()
+    return {office for office, due in rows if (moment := parse_time(due)) is None or moment <= now}
+
+
 def attempts_so_far(db: Database, office: str) -> int:
     row = db.execute(
         "select max(attempts) from deliveries where office = ? and status = 'failed'", [office]
