@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pantau.core import store
 from pantau.core.settings import OfficeConfig
+from pantau.core.store import articles, deliveries, findings, stories
 from pantau.demo.data import Outlet
 from pantau.demo.servers import ReceivedMail
 
@@ -27,68 +27,39 @@ class OfficeResult:
     delivered_total: int
 
 
-def _site_filter(outlets: list[Outlet]) -> tuple[str, list[str]]:
-    ids = [o.id for o in outlets]
-    return f"a.site in ({', '.join('?' for _ in ids)})", ids
-
-
 def verdict_counts(db: Any, outlets: list[Outlet]) -> dict[str, int]:
-    """The newest verdict of every demo article, counted."""
-    where, params = _site_filter(outlets)
-    rows = db.execute(
-        "select f.verdict, count(*) from articles a join findings f on f.article_id = a.id "
-        f"where {where} and f.id = (select max(id) from findings where article_id = a.id) "
-        "group by f.verdict",
-        params,
-    )
-    return dict(rows.fetchall())
+    """The latest verdict of every demo article, counted."""
+    return findings.verdict_counts(db, [o.id for o in outlets])
 
 
 def articles_per_site(db: Any, outlets: list[Outlet]) -> dict[str, int]:
-    where, params = _site_filter(outlets)
-    rows = db.execute(f"select site, count(*) from articles a where {where} group by site", params)
-    return dict(rows.fetchall())
+    return articles.articles_per_site(db, [o.id for o in outlets])
 
 
 def shared_stories(db: Any, outlets: list[Outlet]) -> list[dict[str, Any]]:
     """Stories (clusters) carried by more than one demo outlet, with their outlets."""
-    where, params = _site_filter(outlets)
-    rows = db.execute(
-        f"select a.cluster_id from articles a where {where} and a.cluster_id is not null "
-        "group by a.cluster_id having count(distinct a.site) > 1 order by a.cluster_id",
-        params,
-    ).fetchall()
-    stories = []
-    for (cluster_id,) in rows:
-        articles = store.cluster_articles(db, cluster_id)
-        stories.append(
+    shared = []
+    for cluster_id in stories.shared_clusters(db, [o.id for o in outlets]):
+        carried = articles.cluster_articles(db, cluster_id)
+        shared.append(
             {
                 "cluster_id": cluster_id,
-                "title": articles[0]["title"] if articles else "",
-                "sites": [a["site"] for a in articles],
+                "title": carried[0]["title"] if carried else "",
+                "sites": [a["site"] for a in carried],
             }
         )
-    return stories
+    return shared
 
 
 def accused_in_digest(db: Any, message_id: str | None) -> list[str]:
     """Who the digest names as accused: the best finding of every story it carried."""
     if not message_id:
         return []
-    from alerts.selection import best_findings
-
-    clusters = [
-        row[0]
-        for row in db.execute(
-            "select d.cluster_id from deliveries d join digests g on g.id = d.digest_id "
-            "where g.message_id = ?",
-            [message_id],
-        ).fetchall()
-    ]
+    clusters = deliveries.clusters_of_message(db, message_id)
     if not clusters:
         return []
     names: list[str] = []
-    for row in best_findings(db, threshold=0.0, cluster_ids=clusters).values():
+    for row in stories.best_breach_findings(db, threshold=0.0, cluster_ids=clusters).values():
         for official in json.loads(row["officials"] or "[]"):
             label = official.get("name") or official.get("position") or "?"
             names.append(str(label))
@@ -121,7 +92,4 @@ def office_results(
 
 def stories_delivered(db: Any, office_id: str) -> int:
     """Stories this office has been sent so far, by this run or earlier ones."""
-    row = db.execute(
-        "select count(*) from deliveries where office = ? and status = 'sent'", [office_id]
-    ).fetchone()
-    return int(row[0]) if row else 0
+    return deliveries.status_counts(db, office_id).get("sent", 0)

@@ -13,12 +13,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlite_utils import Database
 
 from crawler.runs import process_alive
 from pantau.core import store
+from pantau.core.store import crawl_history
 from pantau.service.state import CRAWL_JOB_PREFIX, CUT_OFF, ScheduleState
 
 log = logging.getLogger("pantau.scheduler")
@@ -34,36 +34,17 @@ def close_interrupted_crawl_runs(db: Database, pid: int | None = None) -> int:
     """Crawl runs left open by a process that is gone (killed with a previous service, or a
     power cut) are closed as 'interrupted', so status and failure counts stay truthful.
     With `pid`, only that (finished) process's runs."""
-    where = "finished_at is null and coalesce(status, 'running') = 'running'"
-    params: list[Any] = []
-    if pid is not None:
-        where += " and pid = ?"
-        params.append(pid)
-    stale = list(db.query(f"select id, pid from crawl_runs where {where}", params))
+    stale = crawl_history.open_runs(db, pid)
     if pid is None:
         stale = [row for row in stale if not pid_alive(row["pid"])]
     for row in stale:
-        db.table("crawl_runs").update(
-            row["id"],
-            {
-                "status": "interrupted",
-                "finished_at": store.utcnow(),
-                "error": f"interrupted: process {row['pid']} ended without closing the run",
-            },
-        )
+        crawl_history.close_as_interrupted(db, row["id"], row["pid"])
     return len(stale)
 
 
 def crawl_in_progress(db: Database, site_id: str) -> int | None:
     """The pid of a live crawl of this site (e.g. an operator's manual `pantau crawl`)."""
-    for row in db.query(
-        "select pid from crawl_runs where site = ? and finished_at is null "
-        "and coalesce(status, 'running') = 'running' order by id desc",
-        [site_id],
-    ):
-        if pid_alive(row["pid"]):
-            return int(row["pid"])
-    return None
+    return next((pid for pid in crawl_history.open_run_pids(db, site_id) if pid_alive(pid)), None)
 
 
 def pantau_command() -> list[str]:
@@ -173,18 +154,11 @@ class CrawlRunner:
     def _result(self, site_id: str, pid: int, code: int) -> str:
         db = store.open_db(self.db_path, migrate=False)
         try:
-            row = next(
-                db.query(
-                    "select status from crawl_runs where site = ? and pid = ? "
-                    "order by id desc limit 1",
-                    [site_id, pid],
-                ),
-                None,
-            )
+            status = crawl_history.run_status_of(db, site_id, pid)
         finally:
             db.close()
-        if row and row["status"]:
-            return str(row["status"])
+        if status:
+            return status
         return "ok" if code == 0 else f"failed (exit {code})"
 
     def stop(self, timeout: float = CRAWL_STOP_TIMEOUT) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from pantau.core import store
+from pantau.core.store import schedule
 
 DIGEST_JOB_ID = "digest"
 MISSED_DIGEST_JOB_ID = "digest:missed"
@@ -49,48 +50,29 @@ class ScheduleState:
 
     def get(self, job_id: str) -> dict[str, Any] | None:
         with self._db() as db:
-            rows = list(db.query("select * from schedule_state where job_id = ?", [job_id]))
-        return rows[0] if rows else None
+            return schedule.job_state(db, job_id)
 
     def ensure(self, job_id: str, kind: str, target: str) -> dict[str, Any]:
         """The job's row, created (with `since` = now) the first time it is scheduled."""
         with self._db() as db:
-            db.execute(
-                "insert or ignore into schedule_state (job_id, kind, target, since, run_count, "
-                "updated_at) values (?, ?, ?, ?, 0, ?)",
-                [job_id, kind, target, store.utcnow(), store.utcnow()],
-            )
-            return next(db.query("select * from schedule_state where job_id = ?", [job_id]))
+            return schedule.ensure_job(db, job_id, kind, target)
 
     def started(self, job_id: str) -> None:
         with self._db() as db:
-            db.execute(
-                "update schedule_state set last_started_at = ?, last_finished_at = null, "
-                "last_result = 'running', updated_at = ? where job_id = ?",
-                [store.utcnow(), store.utcnow(), job_id],
-            )
+            schedule.job_started(db, job_id)
 
     def finished(self, job_id: str, result: str, slot: datetime | None = None) -> None:
         with self._db() as db:
-            db.execute(
-                "update schedule_state set last_finished_at = ?, last_result = ?, "
-                "last_slot = coalesce(?, last_slot), run_count = run_count + 1, updated_at = ? "
-                "where job_id = ?",
-                [store.utcnow(), result, iso(slot), store.utcnow(), job_id],
-            )
+            schedule.job_finished(db, job_id, result, iso(slot))
 
     def record_next_runs(self, next_runs: dict[str, datetime | None]) -> None:
         with self._db() as db:
-            for job_id, moment in next_runs.items():
-                db.execute(
-                    "update schedule_state set next_run_at = ? where job_id = ?",
-                    [iso(moment), job_id],
-                )
+            schedule.set_next_runs(db, {job: iso(moment) for job, moment in next_runs.items()})
 
     def clear_next_runs(self) -> None:
         with self._db() as db:
-            db.execute("update schedule_state set next_run_at = null")
+            schedule.clear_next_runs(db)
 
     def all(self) -> list[dict[str, Any]]:
         with self._db() as db:
-            return list(db.query("select * from schedule_state order by job_id"))
+            return schedule.all_jobs(db)

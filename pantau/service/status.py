@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from pantau.core.settings import OfficeConfig, Settings
+from pantau.core.store import crawl_history, deliveries, schedule
+from pantau.core.store.articles import articles_fetched_since
 from pantau.service.config import ServiceConfig
 from pantau.service.lock import LockHolder, running_scheduler
 from pantau.service.state import CRAWL_JOB_PREFIX, DIGEST_JOB_ID, iso
@@ -82,13 +84,7 @@ def describe_failure(row: dict[str, Any]) -> str | None:
 def site_status(
     db: Database, site: str, enabled: bool, since: datetime, scheduled: dict[str, Any]
 ) -> SiteStatus:
-    runs = list(
-        db.query(
-            "select started_at, finished_at, status, error, failure_causes from crawl_runs "
-            "where site = ? order by id desc limit 50",
-            [site],
-        )
-    )
+    runs = crawl_history.recent_runs(db, site)
     last = runs[0] if runs else None
     failures = 0
     for run in runs:
@@ -100,10 +96,7 @@ def site_status(
     last_error = next(
         (describe_failure(run) for run in runs if run["status"] in ("failed", "partial")), None
     )
-    today = db.execute(
-        "select count(*) from articles where site = ? and datetime(fetched_at) >= datetime(?)",
-        [site, iso(since)],
-    ).fetchone()[0]
+    today = articles_fetched_since(db, site, iso(since))
     last_crawl = last["started_at"] if last else None
     result = last["status"] if last else None
     spawned = scheduled.get("last_started_at")
@@ -123,15 +116,8 @@ def site_status(
 
 
 def office_status(db: Database, office: OfficeConfig, settings: Settings) -> OfficeStatus:
-    counts = dict(
-        db.execute(
-            "select status, count(*) from deliveries where office = ? group by status",
-            [office.id],
-        ).fetchall()
-    )
-    last_sent = db.execute(
-        "select max(sent_at) from deliveries where office = ? and status = 'sent'", [office.id]
-    ).fetchone()[0]
+    counts = deliveries.status_counts(db, office.id)
+    last_sent = deliveries.last_sent_at(db, office.id)
     return OfficeStatus(
         office=office.id,
         waiting=waiting_stories(db, office, settings),
@@ -164,9 +150,9 @@ def service_status(
 ) -> ServiceStatus:
     now = now or datetime.now(UTC)
     since = local_day_start(now, config.timezone)
-    states = {row["job_id"]: row for row in db.query("select * from schedule_state")}
+    states = {row["job_id"]: row for row in schedule.all_jobs(db)}
     configured = {site.id: site.enabled for site in config.sites}
-    crawled = [row[0] for row in db.execute("select distinct site from crawl_runs order by site")]
+    crawled = crawl_history.crawled_sites(db)
     site_ids = list(configured) + [site for site in crawled if site not in configured]
     sites = [
         site_status(

@@ -10,8 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from pantau.core.store import utcnow
-
-LATEST_FINDING = "f.id = (select max(id) from findings where article_id = a.id)"
+from pantau.core.store.findings import LATEST_FINDING
 
 
 @dataclass

@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlite_utils import Database
 
-LATEST_FINDING = "f.id = (select max(id) from findings where article_id = a.id)"
+from pantau.core.store.findings import LATEST_FINDING
 
 
 def recent_articles_by_region(db: Database, since: str) -> Counter[str]:
