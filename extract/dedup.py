@@ -38,6 +38,7 @@ from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 from sqlite_utils import Database
 
+from pantau.core.knowledge import Furniture, is_furniture, load_furniture
 from pantau.core.settings import DedupSettings, PantauError
 from pantau.core.store import content_hash, insert_returning_id, utcnow
 
@@ -81,16 +82,16 @@ class Fingerprint:
 class Shingler:
     """Normalised word shingles: case, punctuation and page furniture do not count."""
 
-    def __init__(self, settings: DedupSettings):
+    def __init__(self, settings: DedupSettings, furniture: Furniture | None = None):
         self.size = settings.shingle_words
         self.max_words = settings.max_words
-        self.furniture = [re.compile(p, re.IGNORECASE) for p in settings.furniture_patterns]
+        self.furniture = (furniture or load_furniture()).comparison
 
     def words(self, text: str) -> list[str]:
         words: list[str] = []
         for line in unicodedata.normalize("NFKC", text).splitlines():
             stripped = line.strip().lower()
-            if not stripped or any(p.search(stripped) for p in self.furniture):
+            if not stripped or is_furniture(stripped, self.furniture):
                 continue
             words.extend(_NON_WORD.sub(" ", stripped.replace("_", " ")).split())
             if len(words) >= self.max_words:

@@ -5,8 +5,8 @@ title, author and site name are read with trafilatura's metadata helpers. Region
 add things it does not know: dates printed as "Rabu, 24 April 2024 13:00 WIB" or "24/04/24", JSON-LD
 NewsArticle blocks with the exact publication time, "Baca juga:" links and share widgets
 inside the body, the same body printed twice (print versions), wrong charset
-declarations. The knowledge for that (month names, zones, furniture lines) lives in
-config/extraction.yaml.
+declarations. The knowledge for that lives in config/extraction.yaml (month names, zones) and
+config/furniture.yaml (furniture lines).
 """
 
 from __future__ import annotations
@@ -41,13 +41,8 @@ from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import HTML_PARSER, INVALID_XML_CHARS, load_html, repair_faulty_html
 
 from extract.models import Article, Page
-from pantau.core.settings import (
-    DEFAULT_CONFIG_DIR,
-    PantauError,
-    StrictModel,
-    config_dir,
-    load_model,
-)
+from pantau.core.knowledge import config_file, is_furniture, load_furniture
+from pantau.core.settings import PantauError, StrictModel, load_model
 
 ARTICLE_TYPES = {
     "newsarticle",
@@ -101,19 +96,18 @@ class ExtractionConfig(StrictModel):
     months: dict[int, list[str]]
     timezones: dict[str, int]
     default_timezone: str = "WIB"
-    furniture: list[str] = []
     min_repeated_chars: int = Field(40, ge=1)
     min_text_chars: int = Field(80, ge=0)
 
 
 class ExtractionRules:
-    """Compiled form of config/extraction.yaml."""
+    """Compiled form of config/extraction.yaml, with the article furniture patterns."""
 
-    def __init__(self, config: ExtractionConfig):
+    def __init__(self, config: ExtractionConfig, furniture: tuple[re.Pattern[str], ...] = ()):
         self.config = config
+        self.furniture = furniture
         self.month_of = {name: n for n, names in config.months.items() for name in names}
         self.zones = {name.upper(): hours for name, hours in config.timezones.items()}
-        self.furniture = [re.compile(p, re.I) for p in config.furniture]
         months = "|".join(sorted(self.month_of, key=len, reverse=True))
         zones = "|".join(sorted(self.zones, key=len, reverse=True))
         clock = (
@@ -137,15 +131,13 @@ class ExtractionRules:
         return timezone(timedelta(hours=hours))
 
     def is_furniture(self, line: str) -> bool:
-        return any(p.search(line) for p in self.furniture)
+        return is_furniture(line, self.furniture)
 
 
 @lru_cache(maxsize=4)
 def load_rules(directory: Path | None = None) -> ExtractionRules:
-    path = config_dir(directory) / "extraction.yaml"
-    if not path.exists():
-        path = DEFAULT_CONFIG_DIR / "extraction.yaml"
-    return ExtractionRules(load_model(path, ExtractionConfig))
+    config = load_model(config_file("extraction.yaml", directory), ExtractionConfig)
+    return ExtractionRules(config, load_furniture(directory).article)
 
 
 # --- language -----------------------------------------------------------------------

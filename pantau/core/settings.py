@@ -94,23 +94,6 @@ class DedupSettings(StrictModel):
     min_shingles: int = Field(8, ge=1)
     max_words: int = Field(5000, ge=50)
     max_candidates: int = Field(50, ge=1)
-    furniture_patterns: list[str] = [
-        r"^(baca( juga)?|simak( juga)?|lihat( juga)?|berita terkait|artikel terkait)\b",
-        r"^(sumber|editor|penulis|pewarta|reporter|redaktur|foto|caption)\s*:",
-        r"^(bagikan|share|ikuti|follow|dapatkan|download|unduh|klik|tonton|gabung)\b",
-        r"^(copyright|hak cipta|©)",
-        r"^\(?[a-z]{2,5}(/[a-z]{2,5})+\)?$",
-    ]
-
-    @field_validator("furniture_patterns")
-    @classmethod
-    def _valid_patterns(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from exc
-        return patterns
 
 
 class SmtpSettings(StrictModel):
