@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from copy import deepcopy
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import HTML_PARSER, INVALID_XML_CHARS, load_html, repair_faulty_html
 
 from extract.models import Article, Page
+from pantau.core.calendar import Zones, load_zones
 from pantau.core.knowledge import config_file, is_furniture, load_furniture
 from pantau.core.settings import PantauError, StrictModel, load_model
 
@@ -94,27 +95,27 @@ class ExtractionError(PantauError):
 
 class ExtractionConfig(StrictModel):
     months: dict[int, list[str]]
-    timezones: dict[str, int]
-    default_timezone: str = "WIB"
     min_repeated_chars: int = Field(40, ge=1)
     min_text_chars: int = Field(80, ge=0)
 
 
 class ExtractionRules:
-    """Compiled form of config/extraction.yaml, with the article furniture patterns."""
+    """Compiled form of config/extraction.yaml, with the time zones and furniture patterns."""
 
-    def __init__(self, config: ExtractionConfig, furniture: tuple[re.Pattern[str], ...] = ()):
+    def __init__(
+        self, config: ExtractionConfig, zones: Zones, furniture: tuple[re.Pattern[str], ...] = ()
+    ):
         self.config = config
+        self.zones = zones
         self.furniture = furniture
         self.month_of = {name: n for n, names in config.months.items() for name in names}
-        self.zones = {name.upper(): hours for name, hours in config.timezones.items()}
         months = "|".join(sorted(self.month_of, key=len, reverse=True))
-        zones = "|".join(sorted(self.zones, key=len, reverse=True))
+        names = "|".join(sorted(zones.offsets, key=len, reverse=True))
         clock = (
             r"(?:\s*[,|/\-–]?\s*(?:pukul|jam|pkl\.?)?\s*"
             r"(?<![\d.:])(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?![\d]))?"
         )
-        zone = rf"\s*(?:({zones})\b)?"
+        zone = rf"\s*(?:({names})\b)?"
         self.named_date = re.compile(
             rf"\b(\d{{1,2}})\s+({months})\.?,?\s+(\d{{4}}){clock}{zone}", re.I
         )
@@ -127,8 +128,7 @@ class ExtractionRules:
         )
 
     def zone(self, name: str | None) -> timezone:
-        hours = self.zones.get((name or self.config.default_timezone).upper(), 7)
-        return timezone(timedelta(hours=hours))
+        return self.zones.of(name)
 
     def is_furniture(self, line: str) -> bool:
         return is_furniture(line, self.furniture)
@@ -137,7 +137,7 @@ class ExtractionRules:
 @lru_cache(maxsize=4)
 def load_rules(directory: Path | None = None) -> ExtractionRules:
     config = load_model(config_file("extraction.yaml", directory), ExtractionConfig)
-    return ExtractionRules(config, load_furniture(directory).article)
+    return ExtractionRules(config, load_zones(directory), load_furniture(directory).article)
 
 
 # --- language -----------------------------------------------------------------------
