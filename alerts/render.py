@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerts.categories import SANCTION_WORDS, Catalog
-from alerts.selection import Accused, Outlet, Selection, Story, StoryUpdate, parse_time
-from pantau.core.calendar import MONTHS, load_zones, long_date
+from alerts.selection import Accused, Outlet, Selection, Story, StoryUpdate
+from pantau.core.calendar import MONTHS, load_zones, long_date, parse_iso
 from pantau.core.settings import OfficeConfig
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -93,7 +93,7 @@ def format_moment(value: str | None, zone: ZoneInfo) -> str:
         return "waktu tidak diketahui"
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
         return short_date(date.fromisoformat(value.strip()))
-    moment = parse_time(value)
+    moment = parse_iso(value)
     if moment is None:
         return clean_text(value)
     local = moment.astimezone(zone)

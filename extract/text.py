@@ -41,7 +41,7 @@ from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import HTML_PARSER, INVALID_XML_CHARS, load_html, repair_faulty_html
 
 from extract.models import Article, Page
-from pantau.core.calendar import Zones, load_zones
+from pantau.core.calendar import Zones, load_zones, parse_iso
 from pantau.core.knowledge import config_file, is_furniture, load_furniture
 from pantau.core.settings import PantauError, StrictModel, load_model
 
@@ -68,7 +68,6 @@ PUBLISHED_META = (
 )
 DATE_CLASS = re.compile(r"date|time|tanggal|waktu|posted|publish|meta|byline|jam", re.I)
 CHARSET_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([a-zA-Z0-9_\-]+)""", re.I)
-ISO_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 MAX_HTML_CHARS = 3_000_000
 # py3langid's cost grows with the text; two paragraphs tell Indonesian from the rest (800
 # characters give the same language as 1,500 on all 450 fixture and corpus pages, in a third
@@ -201,18 +200,6 @@ def parse_indonesian_date(text: str, rules: ExtractionRules | None = None) -> da
     return min(candidates, key=lambda c: c[0])[1] if candidates else None
 
 
-def parse_iso_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    text = ISO_OFFSET.sub(r"\1:\2", text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment
-
-
 # --- decoding -----------------------------------------------------------------------
 
 
@@ -332,7 +319,7 @@ def json_ld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:
             continue
         found = {
             "headline": entry.get("headline") or entry.get("name"),
-            "published": parse_iso_datetime(entry.get("datePublished")),
+            "published": parse_iso(entry.get("datePublished"), naive=None),
             "author": ", ".join(dict.fromkeys(_author_names(entry.get("author")))) or None,
         }
         if kinds - {"webpage"} or not best:
@@ -361,10 +348,10 @@ def meta_content(tree: lxml.html.HtmlElement, names: Iterable[str]) -> str | Non
 def meta_published(tree: lxml.html.HtmlElement) -> datetime | None:
     contents = meta_contents(tree)
     for name in PUBLISHED_META:
-        if moment := parse_iso_datetime(contents.get(name)):
+        if moment := parse_iso(contents.get(name), naive=None):
             return moment
     for element in tree.iter("time"):
-        if moment := parse_iso_datetime(element.get("datetime")):
+        if moment := parse_iso(element.get("datetime"), naive=None):
             return moment
     return None
 
@@ -523,11 +510,8 @@ def extract_article(html: str | bytes, url: str) -> Article:
 
 def _day_date(value: str | None, rules: ExtractionRules) -> datetime | None:
     """htmldate gives a day only: noon in the default zone keeps the day right."""
-    if not value:
-        return None
-    try:
-        day = datetime.fromisoformat(value)
-    except ValueError:
+    day = parse_iso(value, naive=None)
+    if day is None:
         return None
     return day.replace(hour=day.hour or 12, tzinfo=day.tzinfo or rules.zone(None))
 

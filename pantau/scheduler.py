@@ -43,6 +43,7 @@ from sqlite_utils import Database
 
 from crawler.runs import process_alive
 from pantau.core import store
+from pantau.core.calendar import parse_iso
 from pantau.core.settings import (
     ConfigError,
     OfficeConfig,
@@ -285,10 +286,7 @@ def first_crawl_time(
 
 
 def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_iso(value)
 
 
 def iso(moment: datetime | None) -> str | None:

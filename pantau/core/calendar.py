@@ -8,8 +8,9 @@ digest's times.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -39,6 +40,38 @@ MONTHS = (
 def long_date(day: date) -> str:
     """'Rabu, 24 April 2024'."""
     return f"{DAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+# --- ISO 8601 text -----------------------------------------------------------------------
+
+_DAY_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_iso(
+    value: object, *, naive: tzinfo | None = UTC, day_prefix: bool = False
+) -> datetime | None:
+    """ISO 8601 text ("2024-04-24", "2024-04-24T13:00:00+0700", "...Z") as a datetime.
+
+    Anything else (not text, blank, not ISO) gives None. A value without an offset is taken
+    in `naive` (the store writes UTC), or left naive with `naive=None`. With `day_prefix`,
+    text that only starts with a date (a feed's "2024-04-24 13.00 WIB") gives that day's
+    midnight.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        if not (day_prefix and (found := _DAY_PREFIX.match(text))):
+            return None
+        try:
+            moment = datetime.fromisoformat(found.group())
+        except ValueError:
+            return None
+    if moment.tzinfo is None and naive is not None:
+        return moment.replace(tzinfo=naive)
+    return moment
 
 
 # --- config/timezones.yaml --------------------------------------------------------------
