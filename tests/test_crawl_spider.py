@@ -14,8 +14,11 @@ import pytest
 import scrapy
 from conftest import FIXTURES
 from scrapy.http import HtmlResponse, Response, XmlResponse
+from scrapy.utils.test import get_crawler
 
+from crawler import runs
 from crawler.runs import RunRecorder
+from crawler.settings import scrapy_settings
 from crawler.spiders.news import NewsSpider
 from pantau.core import store
 from pantau.core.settings import Settings, SiteConfig
@@ -47,7 +50,10 @@ def make_spider(db_path: Path) -> Iterator[Any]:
             sitemaps=[BASE + "/sitemap_index.xml"],
             listings=options.pop("listings", []),
         )
-        return NewsSpider(site=site, recorder=recorder, settings_model=Settings(), **options)
+        crawler = get_crawler(NewsSpider, scrapy_settings(Settings()))
+        return NewsSpider.from_crawler(
+            crawler, site=site, recorder=recorder, settings_model=Settings(), **options
+        )
 
     yield make
     for db in opened:
@@ -301,17 +307,20 @@ def recorder_for(db_path: Path) -> RunRecorder:
     return recorder
 
 
+def fetched_one_page(recorder: RunRecorder) -> None:
+    recorder.count(runs.PAGES_FETCHED)
+    recorder.count(runs.SOURCES_OK)
+
+
 def test_a_run_with_pages_and_no_failures_is_ok(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.fetched()
-    recorder.sources_ok = 1
+    fetched_one_page(recorder)
     assert recorder.finish() == "ok"
 
 
 def test_a_run_with_some_failures_is_partial_and_names_causes(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.fetched()
-    recorder.sources_ok = 1
+    fetched_one_page(recorder)
     recorder.error(WP1, "http-500", "HTTP 500")
     assert recorder.finish() == "partial"
     row = recorder.db.execute("select failure_causes from crawl_runs").fetchone()
@@ -320,22 +329,21 @@ def test_a_run_with_some_failures_is_partial_and_names_causes(db_path: Path) -> 
 
 def test_robots_and_offsite_skips_alone_do_not_make_a_run_partial(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.fetched()
-    recorder.sources_ok = 1
+    fetched_one_page(recorder)
     recorder.error(WP1, "robots-forbidden")
     assert recorder.finish() == "ok"
 
 
 def test_a_run_where_every_source_failed_is_failed(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.sources_failed = 2
+    recorder.count(runs.SOURCES_FAILED, 2)
     recorder.error(BASE + "/feed/", "dns")
     assert recorder.finish() == "failed"
 
 
 def test_a_crawl_stopped_by_a_signal_is_interrupted(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.fetched()
+    recorder.count(runs.PAGES_FETCHED)
     assert recorder.finish("shutdown") == "interrupted"
 
 
