@@ -46,7 +46,11 @@ class SitemapReader(ArticleSpider):
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         if not self.source_fetched(response):
             return
-        doc = sources.parse_sitemap(response.body)
+        try:
+            doc = sources.parse_sitemap(response.body)
+        except sources.Oversized as exc:
+            self.fail(response.url, "oversize", str(exc))
+            return
         if doc.kind == "unknown":
             self.fail(response.url, "not-a-sitemap", "no <urlset> or <sitemapindex>")
             return
