@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 PROGRESS_SECONDS = 2.0
+# Scrapy's CloseSpider extension stops a run at its request budget (CLOSESPIDER_PAGECOUNT,
+# set from crawl.max_requests) with this reason; the run records it as a cause.
+BUDGET_REASON = "closespider_pagecount"
+REQUEST_BUDGET = "request-budget"
 TRACEBACK_TAIL = 1500
 
 
@@ -92,5 +96,11 @@ class RunStore:
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         recorder = recorder_of(spider)
-        if recorder is not None and recorder.finish(reason) == "ok":
+        if recorder is None:
+            return
+        if reason == BUDGET_REASON:
+            budget = self.crawler.settings.getint("CLOSESPIDER_PAGECOUNT")
+            recorder.error(spider.site.url, REQUEST_BUDGET, f"stopped after {budget} responses")
+            reason = "finished"
+        if recorder.finish(reason) == "ok":
             crawls.save_source_validators(spider.db, spider.site.id, spider.validators)

@@ -361,3 +361,76 @@ def test_a_run_left_open_by_a_dead_process_is_marked_interrupted(db_path: Path) 
         str(stale)
         in db.execute("select error from crawl_runs where id = ?", [recorder.run_id]).fetchone()[0]
     )
+
+
+# --- nothing endless -------------------------------------------------------------------
+
+
+def index_of(*locs: str) -> bytes:
+    entries = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
+    return (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{entries}</sitemapindex>"
+    ).encode()
+
+
+def test_a_sitemap_index_that_lists_itself_is_not_fetched_again(make_spider: Any) -> None:
+    spider = make_spider()
+    index = BASE + "/sitemap_index.xml"
+    list(spider.source_requests())  # the run starts by requesting the configured index
+    assert requested(spider.parse_sitemap(respond(index, index_of(index)))) == []
+
+
+def test_a_cycle_of_sitemap_indexes_ends(make_spider: Any) -> None:
+    spider = make_spider(backfill=True)
+    one, two = BASE + "/a-sitemap.xml", BASE + "/b-sitemap.xml"
+    assert requested(spider.parse_sitemap(respond(one, index_of(two)))) == [two]
+    assert requested(spider.parse_sitemap(respond(two, index_of(one)))) == [one]
+    assert requested(spider.parse_sitemap(respond(one, index_of(two)))) == []
+
+
+def test_sitemap_indexes_nested_past_the_depth_limit_are_recorded_not_read(make_spider: Any):
+    spider = make_spider(backfill=True)
+    deep = BASE + "/deep-sitemap.xml?n=3"
+    response = respond(deep, index_of(BASE + "/deep-sitemap.xml?n=4"), {"sitemap_depth": 3})
+    assert requested(spider.parse_sitemap(response)) == []
+    assert spider.recorder.counts.failures == {"sitemap-depth": 1}
+
+
+def endless_listing_page(number: int) -> bytes:
+    """Every ?page=N lists the same two articles and links ?page=N+1."""
+    return (
+        f'<html><head><link rel="next" href="/indeks/?page={number + 1}"></head><body>'
+        '<a href="/read/pj-bupati-larang-pejabat-pasang-foto-bersama-calon/">a</a>'
+        '<a href="/read/kepala-kampung-diminta-tidak-berpihak/">b</a></body></html>'
+    ).encode()
+
+
+def test_a_backfill_listing_page_that_repeats_what_was_seen_ends_the_walk(make_spider: Any):
+    spider = make_spider(backfill=True)
+    meta = {"chain": BASE + "/indeks/", "depth": 1}
+    first = requested(
+        spider.parse_listing(respond(BASE + "/indeks/", endless_listing_page(1), meta))
+    )
+    assert first[-1] == BASE + "/indeks/?page=2"
+    page2 = respond(BASE + "/indeks/?page=2", endless_listing_page(2), {**meta, "depth": 2})
+    assert requested(spider.parse_listing(page2)) == []
+
+
+def test_a_run_stopped_by_its_request_budget_records_the_cause(make_spider: Any) -> None:
+    from crawler.extensions import RunStore
+
+    spider = make_spider()
+    spider.recorder.count(runs.PAGES_FETCHED)
+    spider.recorder.count(runs.SOURCES_OK)
+    RunStore(spider.crawler).spider_closed(spider, "closespider_pagecount")
+    row = spider.db.execute("select status, failure_causes from crawl_runs").fetchone()
+    assert row == ("partial", '{"request-budget": 1}')
+
+
+def test_every_site_run_has_a_request_budget(tmp_path: Path) -> None:
+    from crawler.run import request_budget, spider_class_for
+
+    site = SiteConfig(id="sukamaju", name="Sukamaju Pos", url=BASE + "/")
+    spider_class = spider_class_for(site, tmp_path, request_budget(Settings(), 500))
+    assert spider_class.custom_settings["CLOSESPIDER_PAGECOUNT"] == 5000

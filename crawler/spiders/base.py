@@ -22,7 +22,7 @@ from crawler import runs
 from crawler.failures import classify
 from crawler.runs import RunRecorder
 from crawler.signals import failure_noted
-from crawler.urls import registered_domain
+from crawler.urls import fold_key, registered_domain
 from pantau.core.settings import Settings, SiteConfig
 from pantau.core.store import crawls
 
@@ -55,6 +55,7 @@ class BaseSpider(scrapy.Spider):
         self.allowed_domains = list(self.domains)
         self.article_domains = sorted({registered_domain(site.url), *site.allowed_domains})
         self.validators: dict[str, dict[str, str | None]] = {}
+        self.sources_requested: set[str] = set()  # a source is read once a run
 
     # --- counting and failures ---------------------------------------------------------
 
@@ -75,7 +76,16 @@ class BaseSpider(scrapy.Spider):
         meta: dict[str, Any] | None = None,
         priority: int = 0,
         conditional: bool = True,
-    ) -> scrapy.Request:
+    ) -> scrapy.Request | None:
+        """The request for a source, or None when this run has requested it already.
+
+        A sitemap index that lists itself, a cycle of indexes, a listing whose "next"
+        link points back: each would be fetched for ever without this visited set.
+        """
+        key = fold_key(url)
+        if key in self.sources_requested:
+            return None
+        self.sources_requested.add(key)
         return scrapy.Request(
             url,
             callback=callback,

@@ -27,10 +27,13 @@ class NewsSpider(FeedReader, SitemapReader, ListingReader):
         listings = list(site.listings)
         if not (site.feeds or site.sitemaps or listings):
             listings = [site.url]
-        for url in site.feeds:
-            yield self.source_request(url, self.parse_feed)
-        for url in site.sitemaps:
-            # Always read in full: an index can stay byte-identical while a child changes.
-            yield self.source_request(url, self.parse_sitemap, conditional=False)
-        for url in listings:
-            yield self.source_request(url, self.parse_listing, {"chain": url, "depth": 1})
+        requests = [self.source_request(url, self.parse_feed) for url in site.feeds]
+        # Always read a sitemap in full: an index can stay byte-identical while a child changes.
+        requests += [
+            self.source_request(url, self.parse_sitemap, conditional=False) for url in site.sitemaps
+        ]
+        requests += [
+            self.source_request(url, self.parse_listing, {"chain": url, "depth": 1})
+            for url in listings
+        ]
+        yield from (request for request in requests if request is not None)

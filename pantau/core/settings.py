@@ -74,6 +74,8 @@ class CrawlSettings(StrictModel):
     # The scheduler stops a crawl running longer than this, so a hung site cannot hold a slot.
     max_run_minutes: int = Field(120, ge=1)
     max_pages: int = Field(500, ge=1)
+    # Every request of one site's run (sources, articles, robots.txt, retries) stops here.
+    max_requests: int = Field(5000, ge=10)
     # Processes that extract, dedup, detect and store crawled pages beside the reactor
     # (crawler/worker.py); 0 runs that work inside the crawl process (debugging, tests).
     ingest_processes: int = Field(1, ge=0)
