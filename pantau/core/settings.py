@@ -103,6 +103,7 @@ class CrawlSettings(SettingsModel):
     jitter_seconds: int = Field(default("crawl.jitter_seconds"), ge=0)
     max_run_minutes: int = Field(default("crawl.max_run_minutes"), ge=1)
     max_pages: int = Field(default("crawl.max_pages"), ge=1)
+    max_requests: int = Field(default("crawl.max_requests"), ge=10)
     ingest_processes: int = Field(default("crawl.ingest_processes"), ge=0)
 
     @property
