@@ -44,6 +44,18 @@ from pantau.workspace.kinds import load_kinds
 
 HERE = Path(__file__).parent
 SESSION_HOURS = 12
+# Query parameters of the list besides the search box (open the filter panel when set).
+FILTER_PARAMS = (
+    "wilayah",
+    "putusan",
+    "kategori",
+    "status",
+    "tindak_lanjut",
+    "media",
+    "dari",
+    "sampai",
+    "urut",
+)
 
 
 @dataclass
@@ -202,6 +214,7 @@ class Workspace:
                 "user": user,
                 "query": query,
                 "params": request.query_params,
+                "filtered": any(request.query_params.get(name) for name in FILTER_PARAMS),
                 "cards": [views.card(row, catalog, self.zone) for row in rows],
                 "total": total,
                 "page": page,

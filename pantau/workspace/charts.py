@@ -13,8 +13,7 @@ from datetime import date, timedelta
 from pantau.core.calendar import MONTHS
 
 WIDTH = 320
-ROW = 22
-LABEL_WIDTH = 130
+ROW = 30  # a label line above each bar: long Indonesian labels stay whole on a phone
 COLUMN_HEIGHT = 110
 
 
@@ -50,15 +49,15 @@ def row_chart(title: str, counts: Counter[str], limit: int = 12) -> Chart:
     """Horizontal bars, largest first: categories, kinds of accused, kabupaten/kota."""
     items = counts.most_common(limit)
     top = max((value for _, value in items), default=0) or 1
-    span = WIDTH - LABEL_WIDTH - 34
+    span = WIDTH - 34
     bars = [
         Bar(
             label=label,
             value=value,
-            x=LABEL_WIDTH,
-            y=n * ROW + 3,
+            x=0,
+            y=n * ROW + 14,
             width=max(1.0, span * value / top),
-            height=ROW - 6,
+            height=11,
         )
         for n, (label, value) in enumerate(items)
     ]
