@@ -66,6 +66,8 @@ log = logging.getLogger(__name__)
 # or the crawl with a page in the worker. Unset in production.
 HOLD_ENV = "PANTAU_TEST_INGEST_HOLD"
 PARENT_POLL_SECONDS = 0.5
+TASKS_PER_PAGE = 2  # an extract task and a store task
+RSS_CHECK_TASKS = 50  # a worker's memory is read every this many tasks
 QUIET_LOGGERS = ("trafilatura", "htmldate", "py.warnings")
 
 T = TypeVar("T")
@@ -235,6 +237,11 @@ class IngestPool:
         self.handed_over = asyncio.Semaphore(processes + 1)
         self.users = 0
         self.tasks = 0  # extract and store tasks handed over; none: no worker was started
+        # A long-lived pool (the crawl host's) replaces its workers now and then, as
+        # Celery's max-tasks-per-child does: spaCy's vocabulary grows with every new word.
+        self.recycle_after = TASKS_PER_PAGE * settings.crawl.worker_max_pages
+        self.recycle_mb = settings.crawl.worker_max_mb
+        self.executor_tasks = 0
 
     def new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -244,9 +251,14 @@ class IngestPool:
             initargs=(self.db_path, self.settings, os.getpid(), self.ingestor),
         )
 
+    def warm(self) -> None:
+        """Start the workers now, so they load the models before the first page needs them."""
+        self.current().submit(os.getpid)
+
     async def run(self, task: Callable[[Any], T], job: Any) -> T:
         async with self.handed_over:
             self.tasks += 1
+            self.executor_tasks += 1
             executor = self.current()
             try:
                 future = executor.submit(task, job)
@@ -260,9 +272,25 @@ class IngestPool:
                 raise IngestFailed(f"ingest worker died: {exc}") from None
 
     def current(self) -> ProcessPoolExecutor:
+        if self.executor is not None and self.due_for_recycling(self.executor):
+            self.retire(self.executor)
         if self.executor is None:
             self.executor = self.new_executor()
+            self.executor_tasks = 0
         return self.executor
+
+    def due_for_recycling(self, executor: ProcessPoolExecutor) -> bool:
+        if self.executor_tasks >= self.recycle_after:
+            return True
+        if self.executor_tasks == 0 or self.executor_tasks % RSS_CHECK_TASKS:
+            return False
+        return max(map(rss_mb, worker_pids(executor)), default=0.0) > self.recycle_mb
+
+    def retire(self, executor: ProcessPoolExecutor) -> None:
+        """New pages go to new workers; the old ones finish theirs, then exit."""
+        log.info("recycling the ingest workers after %d tasks", self.executor_tasks)
+        executor.shutdown(wait=False)
+        self.executor = None
 
     def replace(self, broken: ProcessPoolExecutor) -> ProcessPoolExecutor:
         if self.executor is broken:
@@ -275,6 +303,22 @@ class IngestPool:
         """Wait for the pages in flight, then stop the workers."""
         if self.executor is not None:
             self.executor.shutdown(wait=True)
+
+
+def worker_pids(executor: ProcessPoolExecutor) -> list[int]:
+    processes = getattr(executor, "_processes", None) or {}
+    return [int(pid) for pid in processes]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (Linux /proc), 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return 0.0
 
 
 _pool: IngestPool | None = None

@@ -105,6 +105,10 @@ class CrawlSettings(SettingsModel):
     max_pages: int = Field(default("crawl.max_pages"), ge=1)
     max_requests: int = Field(default("crawl.max_requests"), ge=10)
     ingest_processes: int = Field(default("crawl.ingest_processes"), ge=0)
+    worker_max_pages: int = Field(default("crawl.worker_max_pages"), ge=1)
+    worker_max_mb: int = Field(default("crawl.worker_max_mb"), ge=100)
+    host_max_crawls: int = Field(default("crawl.host_max_crawls"), ge=1)
+    host_max_mb: int = Field(default("crawl.host_max_mb"), ge=100)
 
     @property
     def resolved_user_agent(self) -> str:

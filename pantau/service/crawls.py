@@ -1,24 +1,22 @@
-"""Crawl jobs: each a `pantau crawl SITE` subprocess (Twisted's reactor cannot restart in one
-process), watched, relayed into the service log, and stopped cleanly."""
+"""Crawl jobs: each handed to the service's crawl host (pantau/service/host.py), watched
+against its time limit, and stopped cleanly; open runs of dead processes are closed."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import signal
-import subprocess
-import sys
-import threading
-import time
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
 from crawler.runs import process_alive
 from pantau.core import store
 from pantau.core.store import crawl_history
+from pantau.service.config import ServiceConfig
+from pantau.service.host import CrawlHostProcess, HostDied, HostSupervisor
 from pantau.service.state import CRAWL_JOB_PREFIX, CUT_OFF, ScheduleState
 
 log = logging.getLogger("pantau.scheduler")
@@ -47,26 +45,29 @@ def crawl_in_progress(db: Database, site_id: str) -> int | None:
     return next((pid for pid in crawl_history.open_run_pids(db, site_id) if pid_alive(pid)), None)
 
 
-def pantau_command() -> list[str]:
-    """The same interpreter and package as this service, whatever is on PATH."""
-    return [sys.executable, "-m", "pantau.cli"]
-
-
 @dataclass
 class CrawlRunner:
-    """Runs `pantau crawl SITE` subprocesses and stops them cleanly on shutdown."""
+    """Runs each scheduled crawl in the service's crawl host and waits for its result."""
 
     db_path: Path
-    config_directory: Path
+    config: ServiceConfig
     state: ScheduleState
     max_run_seconds: float = 7200.0
-    _processes: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    hosts: HostSupervisor = field(init=False)
     _stopping: bool = False
+
+    def __post_init__(self) -> None:
+        self.hosts = HostSupervisor(self.db_path, self.config.directory, self.config.settings)
+
+    def reconfigure(self, config: ServiceConfig) -> None:
+        self.config = config
+        self.max_run_seconds = config.settings.crawl.max_run_minutes * 60.0
+        self.hosts.reconfigure(config.settings)
 
     def crawl(self, site_id: str) -> str:
         """One scheduled crawl; returns its result ('ok', 'partial', 'failed', 'skipped...')."""
         job_id = CRAWL_JOB_PREFIX + site_id
+        site = next((s for s in self.config.enabled_sites if s.id == site_id), None)
         db = store.open_db(self.db_path, migrate=False)
         try:
             other = crawl_in_progress(db, site_id)
@@ -75,118 +76,68 @@ class CrawlRunner:
         if other is not None:
             log.warning("crawl %s skipped: process %d is still crawling it", site_id, other)
             return "skipped"
+        if site is None or self._stopping:
+            return "skipped"
         previous = self.state.get(job_id) or {}
         resume = previous.get("last_result") in CUT_OFF
-        command = [*pantau_command(), "crawl", site_id, "--db", str(self.db_path)]
-        if resume:
-            command.append("--resume")
-        env = {**os.environ, "PANTAU_CONFIG": str(self.config_directory)}
-        with self._lock:
-            if self._stopping:
-                return "skipped"
-            process = subprocess.Popen(
-                command,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                text=True,
-                errors="replace",
-                env=env,
-                start_new_session=True,  # a Ctrl-C reaches the service, which stops crawls
-            )
-            self._processes[site_id] = process
-        self.state.started(job_id)
-        log.info("crawl %s started (pid %d%s)", site_id, process.pid, ", resuming" * resume)
-        overran = threading.Event()
-        watchdog = threading.Timer(self.max_run_seconds, self._overrun, [site_id, process, overran])
-        watchdog.daemon = True
-        watchdog.start()
         try:
-            self._relay_output(site_id, process)
-            code = process.wait()
-        finally:
-            watchdog.cancel()
-            with self._lock:
-                self._processes.pop(site_id, None)
-            self._close_open_run(process.pid)
-        if overran.is_set() and not self._stopping:
-            self.state.finished(job_id, "timed out")
-            return "timed out"
-        if self._stopping:
-            # Stopped with the service: the next start runs it again soon, resuming.
-            self.state.finished(job_id, "interrupted")
-            log.info("crawl %s stopped with the service (exit %d)", site_id, code)
-            return "interrupted"
-        result = self._result(site_id, process.pid, code)
+            host, future = self.hosts.submit(site, resume)
+        except HostDied:
+            return "skipped"
+        self.state.started(job_id)
+        log.info("crawl %s started (host %d%s)", site_id, host.pid, ", resuming" * resume)
+        result = self._wait(site_id, host, future)
         self.state.finished(job_id, result)
-        level = logging.WARNING if result.startswith("failed") else logging.INFO
+        level = logging.WARNING if result.startswith(("failed", "cut off")) else logging.INFO
         log.log(level, "crawl %s finished: %s", site_id, result)
         return result
 
-    def _overrun(
-        self, site_id: str, process: subprocess.Popen[str], overran: threading.Event
-    ) -> None:
-        overran.set()
-        log.warning(
-            "crawl %s still running after %.0f min: stopping it",
-            site_id,
-            self.max_run_seconds / 60,
-        )
-        terminate(process)
+    def _wait(self, site_id: str, host: CrawlHostProcess, future: Future[dict[str, Any]]) -> str:
+        overran = False
+        try:
+            try:
+                event = future.result(timeout=self.max_run_seconds)
+            except FutureTimeout:
+                overran = True
+                log.warning(
+                    "crawl %s still running after %.0f min: stopping it",
+                    site_id,
+                    self.max_run_seconds / 60,
+                )
+                host.stop_crawl(site_id)
+                try:
+                    event = future.result(timeout=CRAWL_STOP_TIMEOUT)
+                except FutureTimeout:
+                    log.warning(
+                        "crawl host %d does not stop crawl %s: killing it", host.pid, site_id
+                    )
+                    host.kill()
+                    raise HostDied("crawl host killed") from None
+        except HostDied as exc:
+            self._close_open_runs(host.pid)
+            if self._stopping:
+                return "interrupted"
+            if overran:
+                return "timed out"
+            log.warning("crawl %s cut off: %s", site_id, exc)
+            return "interrupted"
+        if overran and not self._stopping:
+            return "timed out"
+        summary = event.get("summary") or {}
+        status = str(summary.get("status") or "failed (refused by the crawl host)")
+        if self._stopping and status in ("interrupted", "partial"):
+            return "interrupted"
+        return status
 
-    def _close_open_run(self, pid: int) -> None:
-        """A crawl killed before it could close its crawl_runs row (e.g. SIGTERM during
-        start-up) must not look like it is still running."""
+    def _close_open_runs(self, pid: int) -> None:
+        """A host that ended before closing its runs must not leave them looking open."""
         db = store.open_db(self.db_path, migrate=False)
         try:
             close_interrupted_crawl_runs(db, pid)
         finally:
             db.close()
 
-    @staticmethod
-    def _relay_output(site_id: str, process: subprocess.Popen[str]) -> None:
-        child_log = logging.getLogger(f"pantau.crawl.{site_id}")
-        assert process.stdout is not None
-        for line in process.stdout:
-            if line.strip():
-                child_log.info("%s", line.rstrip())
-
-    def _result(self, site_id: str, pid: int, code: int) -> str:
-        db = store.open_db(self.db_path, migrate=False)
-        try:
-            status = crawl_history.run_status_of(db, site_id, pid)
-        finally:
-            db.close()
-        if status:
-            return status
-        return "ok" if code == 0 else f"failed (exit {code})"
-
     def stop(self, timeout: float = CRAWL_STOP_TIMEOUT) -> None:
-        """SIGTERM every running crawl (Scrapy closes its run), SIGKILL what outlives timeout."""
-        with self._lock:
-            self._stopping = True
-            running = dict(self._processes)
-        for site_id, process in running.items():
-            log.info("stopping crawl %s (pid %d)", site_id, process.pid)
-            with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for site_id, process in running.items():
-            try:
-                process.wait(max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                log.warning("crawl %s did not stop in %.0f s: killing it", site_id, timeout)
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                process.wait()
-
-
-def terminate(process: subprocess.Popen[str], timeout: float = CRAWL_STOP_TIMEOUT) -> None:
-    """SIGTERM (Scrapy closes its run), then SIGKILL if it outlives `timeout`."""
-    with contextlib.suppress(ProcessLookupError):
-        process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            process.kill()
+        """SIGTERM the crawl host (its crawls close their runs), SIGKILL it after timeout."""
+        self._stopping = True
+        self.hosts.stop(timeout)

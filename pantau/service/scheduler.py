@@ -45,7 +45,7 @@ class Service:
         self.config = config
         self.state = ScheduleState(db_path)
         self.crawls = CrawlRunner(
-            db_path, config.directory, self.state, config.settings.crawl.max_run_minutes * 60.0
+            db_path, config, self.state, config.settings.crawl.max_run_minutes * 60.0
         )
         self.digest = DigestRunner(db_path, self.state, config)
         self.lock = InstanceLock(db_path)
@@ -212,7 +212,7 @@ class Service:
                 job.remove()
         self.config = config
         self.digest.config = config
-        self.crawls.max_run_seconds = config.settings.crawl.max_run_minutes * 60.0
+        self.crawls.reconfigure(config)
         self._add_jobs(scheduler, config)
         log.info("config reloaded: %d site(s) scheduled", len(config.enabled_sites))
 
