@@ -303,27 +303,30 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def run_service(config: Path, duration_s: float, speed: float) -> dict[str, Any]:
+def run_service(config: Path, duration_s: float, speed: float, log: Path) -> dict[str, Any]:
+    """The service's log goes to a file: a pipe nobody reads while it runs fills up and
+    blocks the service's logging, and with it every crawl."""
     env = {**os.environ, "PANTAU_CONFIG": str(config), "PYTHONPATH": str(PROJECT_ROOT)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pantau.cli", "schedule"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    memory: list[tuple[float, float]] = []
-    while time.time() - started < duration_s and process.poll() is None:
-        memory.append(((time.time() - started) * speed / 3600, tree_rss_mb(process.pid)))
-        time.sleep(1)
-    process.send_signal(signal.SIGTERM)
-    try:
-        _, errors = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        _, errors = process.communicate()
+    with open(log, "wb") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pantau.cli", "schedule"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=handle,
+        )
+        memory: list[tuple[float, float]] = []
+        while time.time() - started < duration_s and process.poll() is None:
+            memory.append(((time.time() - started) * speed / 3600, tree_rss_mb(process.pid)))
+            time.sleep(1)
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {
@@ -331,7 +334,7 @@ def run_service(config: Path, duration_s: float, speed: float) -> dict[str, Any]
         "wall_s": time.time() - started,
         "memory": memory,
         "returncode": process.returncode,
-        "stderr_tail": errors.decode("utf-8", "replace")[-2000:],
+        "stderr_tail": log.read_text(encoding="utf-8", errors="replace")[-2000:],
     }
 
 
@@ -446,7 +449,8 @@ def run(
         workdir = Path(tmp)
         write_config(workdir / "config", workdir, outlets, interval_s)
         time.sleep(max(0.0, start - time.time()))
-        result = run_service(workdir / "config", run_s, speed)
+        log = Path(os.environ.get("PANTAU_BENCH_LOG", workdir / "service.log"))
+        result = run_service(workdir / "config", run_s, speed, log)
         stored = stored_times(workdir / "national.db")
     server.terminate()
     lags = []

@@ -22,6 +22,7 @@ from scrapy.crawler import CrawlerProcess
 from crawler.runs import RunRecorder
 from crawler.settings import crawl_state_dir, scrapy_settings
 from crawler.spiders.news import NewsSpider
+from crawler.worker import pool_state
 from pantau.core import store
 from pantau.core.settings import Settings, SiteConfig
 
@@ -100,7 +101,9 @@ def summary_of(recorder: RunRecorder) -> CrawlSummary:
 
 
 def progress_table(recorders: list[RunRecorder]) -> Table:
-    table = Table("site", "pages", "new", "updated", "known", "failures", box=None)
+    table = Table(
+        "site", "pages", "new", "updated", "known", "failures", box=None, caption=pool_state()
+    )
     for recorder in recorders:
         counts = recorder.counts
         table.add_row(

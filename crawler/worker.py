@@ -242,6 +242,7 @@ class IngestPool:
         self.recycle_after = TASKS_PER_PAGE * settings.crawl.worker_max_pages
         self.recycle_mb = settings.crawl.worker_max_mb
         self.executor_tasks = 0
+        self.completed = 0
 
     def new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -266,7 +267,9 @@ class IngestPool:
                 executor = self.replace(executor)
                 future = executor.submit(task, job)
             try:
-                return await asyncio.wrap_future(future)
+                result = await asyncio.wrap_future(future)
+                self.completed += 1
+                return result
             except BrokenProcessPool as exc:
                 self.replace(executor)
                 raise IngestFailed(f"ingest worker died: {exc}") from None
@@ -303,6 +306,16 @@ class IngestPool:
         """Wait for the pages in flight, then stop the workers."""
         if self.executor is not None:
             self.executor.shutdown(wait=True)
+
+
+def pool_state() -> str:
+    """What the crawl's ingest workers are doing, for a progress display."""
+    pool = _pool
+    if pool is None or pool.tasks == 0:
+        return "ingest workers: not started (no new page yet)"
+    if pool.completed == 0:
+        return "ingest workers: loading the language model and rules (5-8 s, once a crawl)"
+    return f"ingest workers: ready, {pool.completed} task(s) done"
 
 
 def worker_pids(executor: ProcessPoolExecutor) -> list[int]:

@@ -206,6 +206,8 @@ def test_service_crawls_sends_the_digest_once_and_a_restart_repeats_nothing(setu
     wait_for(lambda: setup.finished_crawls(), "a scheduled crawl", first)
     status = json.loads(run_pantau(setup, "status", "--format", "json").stdout)
     assert status["scheduler"]["pid"] == first.process.pid
+    usage = status["scheduler"]["usage"]  # the service, its crawl host and ingest worker
+    assert usage["processes"] >= 2 and usage["cpu_seconds"] > 0 and usage["memory_mb"] > 50
     assert status["sites"][0]["site"] == "warta" and status["sites"][0]["last_crawl"]
     assert status["digest"]["next_run"] is not None
 

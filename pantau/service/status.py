@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import time as dt_time
@@ -19,6 +20,7 @@ from pantau.core.store.articles import articles_fetched_since
 from pantau.service.config import ServiceConfig
 from pantau.service.lock import LockHolder, running_scheduler
 from pantau.service.state import CRAWL_JOB_PREFIX, DIGEST_JOB_ID, iso
+from pantau.service.usage import ServiceUsage, service_usage
 
 log = logging.getLogger("pantau.scheduler")
 
@@ -50,11 +52,13 @@ class ServiceStatus:
     sites: list[SiteStatus]
     offices: list[OfficeStatus]
     digest: dict[str, Any]
+    usage: ServiceUsage | None = None  # the running service's CPU and memory
 
     def to_dict(self) -> dict[str, Any]:
+        usage = self.usage.__dict__ if self.usage else None
         return {
             "scheduler": (
-                {"running": True, **self.scheduler.__dict__}
+                {"running": True, **self.scheduler.__dict__, "usage": usage}
                 if self.scheduler
                 else {"running": False}
             ),
@@ -173,4 +177,6 @@ def service_status(
         "last_result": digest_state.get("last_result"),
         "next_run": digest_state.get("next_run_at"),
     }
-    return ServiceStatus(running_scheduler(db_path), sites, offices, digest)
+    holder = running_scheduler(db_path)
+    usage = service_usage(holder.pid) if holder and holder.host == socket.gethostname() else None
+    return ServiceStatus(holder, sites, offices, digest, usage)
