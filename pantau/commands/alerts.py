@@ -65,6 +65,9 @@ def digest(
     since_moment = parse_since(since, current.digest.timezone)
     offices = _offices(offices_file)
     database = open_database(db, current)
+    from pantau.case_threads import refresh_cases  # the case linker loads only here
+
+    refresh_cases(database)  # a later report of a known case is its progress, not news
     reports = run_digests(
         database,
         current,
