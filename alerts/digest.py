@@ -22,8 +22,15 @@ from alerts.categories import Catalog, load_catalog
 from alerts.mailer import DeliveryUncertain, MailError, SendAborted, send_message
 from alerts.offices import invalid_addresses, min_score, recipients
 from alerts.render import Rendered, build_message, render_digest
-from alerts.selection import Selection, StoryPool, select_for_office
-from pantau.core.settings import OfficeConfig, PantauError, Settings, resolve_path
+from alerts.selection import Selection, StoryPool, select_for_office, with_site_names
+from pantau.core.settings import (
+    ConfigError,
+    OfficeConfig,
+    PantauError,
+    Settings,
+    load_sites,
+    resolve_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +67,7 @@ class _Run:
     since: datetime | None
     out_dir: Path | None
     pool: StoryPool
+    site_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -93,6 +101,7 @@ def run_digests(
         since=_aware(since) if since else None,
         out_dir=out_dir,
         pool=StoryPool(db),
+        site_names=site_names(),
     )
     notices = [] if dry_run else ledger.reconcile(db, run.now)
     for notice in notices:
@@ -109,6 +118,16 @@ def run_digests(
             report.error = "; ".join(filter(None, [report.error, *earlier]))
         reports.append(report)
     return reports
+
+
+def site_names() -> dict[str, str]:
+    """Site id -> the outlet's name in sites.yaml; a broken sites.yaml never stops a digest
+    (the crawl reports it), the ids are shown instead."""
+    try:
+        return {site.id: site.name for site in load_sites()}
+    except ConfigError as exc:
+        log.warning("outlet names from sites.yaml unavailable: %s", exc)
+        return {}
 
 
 def _aware(moment: datetime) -> datetime:
@@ -129,7 +148,7 @@ def _select(run: _Run, office: OfficeConfig) -> Selection:
 def _render(run: _Run, office: OfficeConfig, selection: Selection) -> Rendered:
     return render_digest(
         office,
-        selection,
+        with_site_names(selection, run.site_names),
         catalog=run.catalog,
         day=run.local_date,
         generated_at=run.now,

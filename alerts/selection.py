@@ -9,7 +9,7 @@ sent come back as updates when outlets that were not in the earlier digest carri
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -113,6 +113,29 @@ class Selection:
     def claimed_stories(self) -> list[Story]:
         """Every story this digest takes for the office: new ones and case progress."""
         return [*self.stories, *(item.story for item in self.progress)]
+
+
+def with_site_names(selection: Selection, names: dict[str, str]) -> Selection:
+    """Outlets without a name of their own (no og:site_name on the page) are shown by the
+    name sites.yaml gives their site, not by its id."""
+
+    def named(outlet: Outlet) -> Outlet:
+        if outlet.sitename or outlet.site not in names:
+            return outlet
+        return replace(outlet, sitename=names[outlet.site])
+
+    def story(item: Story) -> Story:
+        return replace(item, outlets=[named(o) for o in item.outlets])
+
+    return replace(
+        selection,
+        stories=[story(s) for s in selection.stories],
+        updates=[
+            replace(u, story=story(u.story), new_outlets=[named(o) for o in u.new_outlets])
+            for u in selection.updates
+        ],
+        progress=[replace(p, story=story(p.story)) for p in selection.progress],
+    )
 
 
 def parse_time(value: str | None) -> datetime | None:
