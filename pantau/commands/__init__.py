@@ -14,7 +14,7 @@ from rich.console import Console
 from sqlite_utils import Database
 
 from pantau.core import store
-from pantau.core.settings import Settings, database_path, load_settings
+from pantau.core.settings import PantauError, Settings, database_path, load_settings
 
 app = typer.Typer(
     name="pantau",
@@ -38,8 +38,46 @@ def settings() -> Settings:
     return load_settings()
 
 
+class MissingDatabaseError(PantauError):
+    """A command was pointed at a database that does not exist (a mistyped --db?)."""
+
+
+def existing_database_path(db: Path | None, current: Settings | None = None) -> Path:
+    """The database a reading command uses; it must exist: a mistyped --db is refused
+    instead of being created empty (and then, say, proposing every story again)."""
+    path = database_path(db, current or settings())
+    if not path.is_file():
+        raise MissingDatabaseError(
+            f"{path}: no such database (check --db or PANTAU_DB; "
+            "`pantau crawl` or `pantau ingest` creates one)"
+        )
+    return path
+
+
 def open_database(db: Path | None, current: Settings | None = None) -> Database:
-    return store.open_db(database_path(db, current or settings()))
+    """A database that must exist already (every command that only reads or re-derives)."""
+    return store.open_db(existing_database_path(db, current))
+
+
+def new_or_existing_database_path(db: Path | None, current: Settings | None = None) -> Path:
+    """The database a writing command uses: created only inside a directory that exists,
+    and the operator is told, so a typo never silently starts a second database."""
+    path = database_path(db, current or settings())
+    if path.is_file():
+        return path
+    if not path.parent.is_dir():
+        raise MissingDatabaseError(
+            f"{path}: no such database, and its directory {path.parent} does not exist "
+            "(check --db or PANTAU_DB; create the directory for a new database)"
+        )
+    console.print(
+        f"pantau: creating a new database {path}", highlight=False, markup=False, soft_wrap=True
+    )
+    return path
+
+
+def open_or_create_database(db: Path | None, current: Settings | None = None) -> Database:
+    return store.open_db(new_or_existing_database_path(db, current))
 
 
 def check_format(value: str, allowed: tuple[str, ...] = ("table", "jsonl")) -> str:

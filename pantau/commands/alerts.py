@@ -14,8 +14,18 @@ from rich.table import Table
 from alerts import ledger
 from alerts.digest import OfficeReport, run_digests
 from alerts.offices import covers, generate_offices, offices_yaml, recipients
-from pantau.commands import DbOption, app, console, open_database, out, settings
-from pantau.core.settings import OfficeConfig, OfficesFile, load_model, load_offices
+from pantau.commands import (
+    DbOption,
+    app,
+    console,
+    existing_database_path,
+    open_database,
+    out,
+    settings,
+)
+from pantau.core import store
+from pantau.core.settings import OfficeConfig, OfficesFile, PantauError, load_model, load_offices
+from pantau.core.store.articles import has_crawl_or_ingest_history
 
 OfficesOption = Annotated[
     Path | None,
@@ -44,6 +54,10 @@ def parse_since(value: str | None, timezone: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
 
 
+class NoHistoryError(PantauError):
+    """The digest was about to send from a database with no crawl or ingest history."""
+
+
 @app.command()
 def digest(
     office: Annotated[str | None, typer.Option(help="Only this office id.")] = None,
@@ -58,13 +72,23 @@ def digest(
         Path | None, typer.Option("--out", help="Also write every message here (.eml, .html).")
     ] = None,
     offices_file: OfficesOption = None,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="Send even from a database that has never crawled or ingested."),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Send each office the suspected breaches in its area it has not been sent yet."""
     current = settings()
     since_moment = parse_since(since, current.digest.timezone)
     offices = _offices(offices_file)
-    database = open_database(db, current)
+    path = existing_database_path(db, current)
+    database = store.open_db(path)
+    if not dry_run and not yes and not has_crawl_or_ingest_history(database):
+        raise NoHistoryError(
+            f"{path}: this database has never crawled or ingested anything (a new or wrong "
+            "--db?); nothing is sent from it without --yes"
+        )
     reports = run_digests(
         database,
         current,

@@ -19,6 +19,7 @@ from pantau.commands import (
     check_format,
     console,
     open_database,
+    open_or_create_database,
     out,
     settings,
 )
@@ -113,7 +114,7 @@ def ingest(paths: PathsArgument, db: DbOption = None, site: str = "local") -> No
     from pantau.ingest import Ingestor
 
     current = settings()
-    database = open_database(db, current)
+    database = open_or_create_database(db, current)
     ingestor = Ingestor(database, current)
     counts = {"new": 0, "updated": 0, "unchanged": 0, "failed": 0}
     files = expand_paths(paths)

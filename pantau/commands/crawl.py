@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from pantau.commands import DbOption, app, console, out, settings
+from pantau.commands import DbOption, app, console, new_or_existing_database_path, out, settings
 from pantau.core.settings import (
     ConfigError,
     PantauError,
@@ -115,7 +115,7 @@ def crawl(
         progress=progress and console.is_terminal,
     )
     sites = resolve_targets(target, all_sites)
-    db_path: Path = database_path(db, current)
+    db_path: Path = new_or_existing_database_path(db, current)
     summaries = crawl_sites(sites, db_path, current, options)
     out.print(summary_table(summaries))
     if any(s.status == "failed" for s in summaries):

@@ -10,9 +10,15 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.table import Table
 
-from pantau.commands import DbOption, app, check_format, out
+from pantau.commands import (
+    DbOption,
+    app,
+    check_format,
+    existing_database_path,
+    new_or_existing_database_path,
+    out,
+)
 from pantau.core import store
-from pantau.core.settings import database_path
 from pantau.service.config import load_service_config
 from pantau.service.logs import configure_service_logging
 from pantau.service.scheduler import run_service
@@ -35,7 +41,7 @@ def schedule(
     """
     configure_service_logging(log_json)
     config = load_service_config()
-    path = database_path(db, config.settings)
+    path = new_or_existing_database_path(db, config.settings)
     raise typer.Exit(run_service(path, config))
 
 
@@ -47,7 +53,7 @@ def status(
     """Show each site's last crawl, each office's pending digest, and the next runs."""
     check_format(fmt, ("table", "json"))
     config = load_service_config()
-    path = database_path(db, config.settings)
+    path = existing_database_path(db, config.settings)
     database = store.open_db(path)
     try:
         report = service_status(database, path, config, datetime.now(UTC))
