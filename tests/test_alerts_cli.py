@@ -75,6 +75,20 @@ def test_digest_sends_through_the_server_named_in_the_environment(config, stored
     assert len(server.messages) == 1
 
 
+def test_an_smtp_reply_in_brackets_is_shown_as_text_by_digest_and_digest_log(
+    config, stored, monkeypatch
+):
+    reply = "550 5.1.1 [humas] ditolak [/] [link=http://x.example]klik[/link]"
+    with SmtpServer(refuse={"humas@ri.example.id"}, refusal=reply) as server:
+        monkeypatch.setenv("PANTAU_SMTP_PORT", str(server.port))
+        sent = invoke("digest", "--office", "ri", "--offices", OFFICES, "--db", str(stored))
+    logged = invoke("digest-log", "--db", str(stored))
+    assert sent.exit_code == 0, sent.output
+    assert "1 sent" in sent.output and "[humas]" in sent.output
+    assert logged.exit_code == 0, logged.output
+    assert "[humas]" in logged.output and "[/]" in logged.output
+
+
 def test_digest_exits_1_when_an_office_could_not_be_sent(config, stored, monkeypatch):
     monkeypatch.setenv("PANTAU_SMTP_PORT", str(free_port()))
     result = invoke("digest", "--office", "prov-17", "--offices", OFFICES, "--db", str(stored))

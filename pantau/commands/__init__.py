@@ -7,10 +7,12 @@ thin: parse options, call a stage, print.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.table import Table
+from rich.text import Text
 from sqlite_utils import Database
 
 from pantau.core import store
@@ -24,8 +26,22 @@ app = typer.Typer(
     add_completion=False,
 )
 
-console = Console(stderr=True)
-out = Console(soft_wrap=True, highlight=False)
+# Scraped titles, SMTP replies and file names are untrusted: nothing printed is read as Rich
+# markup unless a call asks for it (markup=True) and escapes what it interpolates.
+console = Console(stderr=True, markup=False)
+out = Console(soft_wrap=True, highlight=False, markup=False)
+
+
+class TextTable(Table):
+    """A Rich table whose string cells are plain text, never markup: a title holding `[/]`
+    or `[link=...]` is shown as it is instead of crashing the command or becoming a link.
+    A cell that wants a style passes a `rich.text.Text`."""
+
+    def add_row(self, *renderables: RenderableType | None, **kwargs: Any) -> None:
+        super().add_row(
+            *(Text(cell) if isinstance(cell, str) else cell for cell in renderables), **kwargs
+        )
+
 
 DbOption = Annotated[
     Path | None,

@@ -9,13 +9,13 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
 from alerts import ledger
 from alerts.digest import OfficeReport, run_digests
 from alerts.offices import covers, generate_offices, offices_yaml, recipients
 from pantau.commands import (
     DbOption,
+    TextTable,
     app,
     console,
     existing_database_path,
@@ -107,8 +107,8 @@ def digest(
         raise typer.Exit(1)
 
 
-def summary_table(reports: list[OfficeReport]) -> Table:
-    table = Table("office", "status", "stories", "updates", "recipients", "detail")
+def summary_table(reports: list[OfficeReport]) -> TextTable:
+    table = TextTable("office", "status", "stories", "updates", "recipients", "detail")
     for report in reports:
         detail = report.error or ""
         if report.files and report.status in ("sent", "dry-run"):
@@ -134,7 +134,7 @@ def digest_log(
 ) -> None:
     """Show the latest digests: status, stories, recipients' results, outbox file."""
     database = open_database(db)
-    table = Table("created", "office", "status", "stories", "updates", "Message-ID", "detail")
+    table = TextTable("created", "office", "status", "stories", "updates", "Message-ID", "detail")
     for row in ledger.history(database, office, limit):
         detail = row["error"] or ""
         if row["recipients"]:
@@ -203,7 +203,7 @@ def offices_generate(
 @offices_app.command("list")
 def offices_list(offices_file: OfficesOption = None) -> None:
     """Show each configured office, its scope and recipients."""
-    table = Table("id", "name", "level", "regions", "to", "cc", "min score", "empty days")
+    table = TextTable("id", "name", "level", "regions", "to", "cc", "min score", "empty days")
     for office in _offices(offices_file):
         table.add_row(
             office.id,

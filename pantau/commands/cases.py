@@ -8,10 +8,8 @@ from datetime import date
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from pantau.commands import DbOption, FormatOption, app, check_format, open_database, out
+from pantau.commands import DbOption, FormatOption, TextTable, app, check_format, open_database, out
 from pantau.core.store.cases import CaseRecord, saved_cases, story_articles
 
 REGION_CODE = re.compile(r"^\d{2}(\.\d{2})?$")
@@ -85,8 +83,8 @@ def case_json(db: Any, case: CaseRecord) -> dict[str, Any]:
     }
 
 
-def cases_table(found: list[dict[str, Any]]) -> Table:
-    table = Table("id", "accused", "region", "stage", "stories", "articles", "first seen")
+def cases_table(found: list[dict[str, Any]]) -> TextTable:
+    table = TextTable("id", "accused", "region", "stage", "stories", "articles", "first seen")
     for case in found:
         accused = "; ".join(
             ", ".join(part for part in (p.get("name"), p.get("position")) if part)
@@ -94,8 +92,8 @@ def cases_table(found: list[dict[str, Any]]) -> Table:
         )
         table.add_row(
             str(case["id"]),
-            escape(accused),
-            escape((case["region"] or {}).get("name") or ""),
+            accused,
+            (case["region"] or {}).get("name") or "",
             case["stage"],
             str(len(case["stories"])),
             str(len(case["articles"])),

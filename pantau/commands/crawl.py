@@ -8,9 +8,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
+from rich.text import Text
 
-from pantau.commands import DbOption, app, console, new_or_existing_database_path, out, settings
+from pantau.commands import (
+    DbOption,
+    TextTable,
+    app,
+    console,
+    new_or_existing_database_path,
+    out,
+    settings,
+)
 from pantau.core.settings import (
     ConfigError,
     PantauError,
@@ -62,15 +71,15 @@ def resolve_targets(target: str | None, all_sites: bool) -> list[SiteConfig]:
     raise UnknownSiteError(f"{target!r} is not a site id in sites.yaml ({known}) nor a URL")
 
 
-def summary_table(summaries: list[CrawlSummary]) -> Table:
-    table = Table("site", "run", "status", "pages", "new", "updated", "known", "failures")
+def summary_table(summaries: list[CrawlSummary]) -> TextTable:
+    table = TextTable("site", "run", "status", "pages", "new", "updated", "known", "failures")
     for s in summaries:
         failures = ", ".join(f"{cause} {n}" for cause, n in sorted(s.failures.items())) or "-"
         style = {"ok": "green", "partial": "yellow", "failed": "red"}.get(s.status, "")
         table.add_row(
             s.site,
             str(s.run_id),
-            f"[{style}]{s.status}[/{style}]" if style else s.status,
+            Text(s.status, style=style),
             str(s.pages_fetched),
             str(s.articles_new),
             str(s.articles_updated),
@@ -161,7 +170,7 @@ def sites_add(
         highlight=False,
     )
     for problem in found.problems:
-        console.print(f"[yellow]warning[/yellow] {problem}", highlight=False)
+        console.print(f"[yellow]warning[/yellow] {escape(problem)}", markup=True, highlight=False)
     out.print(entry_yaml(site), markup=False, highlight=False)
     path = config_dir() / "sites.yaml"
     if not yes and not typer.confirm(f"Add this entry to {path}?", default=False):
@@ -185,7 +194,7 @@ def sites_check(
     chosen = [s for s in load_sites() if site_id in (None, s.id)]
     if site_id and not chosen:
         raise UnknownSiteError(f"{site_id!r} is not a site id in sites.yaml")
-    table = Table("site", "kind", "source", "status", "links", "article-like", "newest")
+    table = TextTable("site", "kind", "source", "status", "links", "article-like", "newest")
     broken = 0
     for site in chosen:
         for report in check_site(site, current):
@@ -219,7 +228,9 @@ def sites_list(db: DbOption = None) -> None:
     if path.exists():
         database = store.open_db(path)
         last = last_run_per_site(database)
-    table = Table("id", "name", "enabled", "feeds", "sitemaps", "listings", "region", "last crawl")
+    table = TextTable(
+        "id", "name", "enabled", "feeds", "sitemaps", "listings", "region", "last crawl"
+    )
     for site in load_sites():
         run = last.get(site.id)
         table.add_row(

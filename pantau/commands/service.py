@@ -8,10 +8,10 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
 from pantau.commands import (
     DbOption,
+    TextTable,
     app,
     check_format,
     existing_database_path,
@@ -75,7 +75,7 @@ def print_status(report: ServiceStatus, timezone: ZoneInfo) -> None:
     running = f"running ({holder.describe()})" if holder else "not running"
     out.print(f"scheduler: {running}; times in {timezone.key}", markup=False)
 
-    sites = Table(
+    sites = TextTable(
         "site",
         "last crawl",
         "result",
@@ -97,7 +97,7 @@ def print_status(report: ServiceStatus, timezone: ZoneInfo) -> None:
         )
     out.print(sites)
 
-    offices = Table("office", "waiting", "failed", "unknown", "last sent", title="Offices")
+    offices = TextTable("office", "waiting", "failed", "unknown", "last sent", title="Offices")
     for office in report.offices:
         offices.add_row(
             office.office,
