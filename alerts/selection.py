@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from alerts.offices import covers
 from pantau.core import store
+from pantau.core.calendar import parse_iso
 from pantau.core.settings import OfficeConfig
 from pantau.core.store import deliveries, stories
 
@@ -99,13 +100,7 @@ class Selection:
 
 def parse_time(value: str | None) -> datetime | None:
     """ISO text from the store as an aware datetime (naive values are taken as UTC)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_iso(value)
 
 
 def _seriousness(story: Story) -> tuple[float, int, int, str]:

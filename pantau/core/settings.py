@@ -103,6 +103,7 @@ class CrawlSettings(SettingsModel):
     jitter_seconds: int = Field(default("crawl.jitter_seconds"), ge=0)
     max_run_minutes: int = Field(default("crawl.max_run_minutes"), ge=1)
     max_pages: int = Field(default("crawl.max_pages"), ge=1)
+    max_requests: int = Field(default("crawl.max_requests"), ge=10)
     ingest_processes: int = Field(default("crawl.ingest_processes"), ge=0)
 
     @property
@@ -121,17 +122,6 @@ class DedupSettings(SettingsModel):
     min_shingles: int = Field(default("dedup.min_shingles"), ge=1)
     max_words: int = Field(default("dedup.max_words"), ge=50)
     max_candidates: int = Field(default("dedup.max_candidates"), ge=1)
-    furniture_patterns: list[str] = Field(default("dedup.furniture_patterns"))
-
-    @field_validator("furniture_patterns")
-    @classmethod
-    def _valid_patterns(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from exc
-        return patterns
 
 
 class SmtpSettings(SettingsModel):

@@ -12,6 +12,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from pantau.core import store
+from pantau.core.calendar import parse_iso
 from pantau.core.store import schedule
 
 DIGEST_JOB_ID = "digest"
@@ -23,10 +24,7 @@ CUT_OFF = frozenset({"running", "interrupted"})
 
 
 def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_iso(value)
 
 
 def iso(moment: datetime | None) -> str | None:
