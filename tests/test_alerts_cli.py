@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,16 @@ def test_digest_exits_1_when_an_office_could_not_be_sent(config, stored, monkeyp
     result = invoke("digest", "--office", "prov-17", "--offices", OFFICES, "--db", str(stored))
     assert result.exit_code == 1
     assert "failed" in result.output
+
+
+def test_times_an_operator_reads_are_in_the_digest_zone_and_named(config, stored, monkeypatch):
+    monkeypatch.setenv("PANTAU_SMTP_PORT", str(free_port()))
+    monkeypatch.setenv("COLUMNS", "300")
+    failed = invoke("digest", "--office", "prov-17", "--offices", OFFICES, "--db", str(stored))
+    logged = invoke("digest-log", "--db", str(stored))
+    assert re.search(r"retry after \d{4}-\d\d-\d\d \d\d:\d\d WIB", failed.output), failed.output
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d WIB", logged.output), logged.output
+    assert "+00:00" not in failed.output + logged.output
 
 
 def test_since_takes_a_date(config, stored, tmp_path, monkeypatch):

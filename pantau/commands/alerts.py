@@ -20,6 +20,7 @@ from pantau.commands import (
     console,
     existing_database_path,
     open_database,
+    operator_time,
     out,
     settings,
 )
@@ -133,7 +134,8 @@ def digest_log(
     db: DbOption = None,
 ) -> None:
     """Show the latest digests: status, stories, recipients' results, outbox file."""
-    database = open_database(db)
+    current = settings()
+    database = open_database(db, current)
     table = TextTable("created", "office", "status", "stories", "updates", "Message-ID", "detail")
     for row in ledger.history(database, office, limit):
         detail = row["error"] or ""
@@ -148,7 +150,7 @@ def digest_log(
         if row["status"] in ("unknown", "failed") and row["eml_path"]:
             detail = "; ".join(filter(None, [detail, str(row["eml_path"])]))
         table.add_row(
-            row["created_at"],
+            operator_time(row["created_at"], current.digest.timezone),
             row["office"],
             row["status"],
             str(row["stories"]),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,8 +17,10 @@ from pantau.commands import (
     DbOption,
     TextTable,
     app,
+    check_format,
     console,
     new_or_existing_database_path,
+    operator_time,
     out,
     settings,
 )
@@ -111,9 +115,14 @@ def crawl(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Live progress display.")
     ] = True,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, or jsonl: one object per site.")
+    ] = "table",
 ) -> None:
     """Crawl one site (or --all): new articles are extracted, analysed and stored."""
     from crawler.run import CrawlOptions, crawl_sites  # Scrapy loads only when crawling
+
+    check_format(fmt)
 
     current = settings()
     options = CrawlOptions(
@@ -126,7 +135,11 @@ def crawl(
     sites = resolve_targets(target, all_sites)
     db_path: Path = new_or_existing_database_path(db, current)
     summaries = crawl_sites(sites, db_path, current, options)
-    out.print(summary_table(summaries))
+    if fmt == "jsonl":
+        for summary in summaries:
+            out.print(json.dumps(asdict(summary), ensure_ascii=False))
+    else:
+        out.print(summary_table(summaries))
     if any(s.status == "failed" for s in summaries):
         raise typer.Exit(1)
 
@@ -206,7 +219,7 @@ def sites_check(
                 report.status,
                 str(report.links),
                 str(report.matching),
-                report.newest.strftime("%Y-%m-%d %H:%M") if report.newest else "-",
+                operator_time(report.newest, current.digest.timezone),
             )
         if discover:
             for extra in undeclared_sources(site, current):
@@ -241,6 +254,8 @@ def sites_list(db: DbOption = None) -> None:
             str(len(site.sitemaps)),
             str(len(site.listings)),
             site.region or "-",
-            f"{run['status']} {run['started_at']}" if run else "never",
+            f"{run['status']} {operator_time(str(run['started_at']), current.digest.timezone)}"
+            if run
+            else "never",
         )
     out.print(table)

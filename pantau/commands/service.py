@@ -16,6 +16,7 @@ from pantau.commands import (
     check_format,
     existing_database_path,
     new_or_existing_database_path,
+    operator_time,
     out,
 )
 from pantau.core import store
@@ -66,8 +67,7 @@ def status(
 
 
 def local(value: str | None, timezone: ZoneInfo) -> str:
-    moment = parse_time(value)
-    return moment.astimezone(timezone).strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+    return operator_time(parse_time(value), timezone)
 
 
 def print_status(report: ServiceStatus, timezone: ZoneInfo) -> None:
