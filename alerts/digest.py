@@ -73,6 +73,10 @@ class _Run:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.settings.digest.timezone)
 
+    def local(self, moment: datetime) -> str:
+        """A time as operators read it: in the digest's zone, named (WIB)."""
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
+
     @property
     def local_date(self) -> date:
         return self.now.astimezone(self.zone).date()
@@ -229,7 +233,7 @@ def _send_digest(run: _Run, office: OfficeConfig) -> OfficeReport:
             office.id,
             "skipped",
             recipients=to,
-            error=f"{attempts} failed attempt(s); next retry after {wait.isoformat()}",
+            error=f"{attempts} failed attempt(s); next retry after {run.local(wait)}",
             retry_at=wait,
         )
     message_id = _new_message_id(run, office)
@@ -286,7 +290,7 @@ def _deliver(
         )
     except MailError as exc:
         report.retry_at = ledger.mark_failed(run.db, digest_id, str(exc), run.now)
-        report.error = f"{exc}; stories stay pending, retry after {report.retry_at.isoformat()}"
+        report.error = f"{exc}; stories stay pending, retry after {run.local(report.retry_at)}"
         log.warning("office %s: digest not sent: %s", report.office, exc)
         return report
     except DeliveryUncertain as exc:

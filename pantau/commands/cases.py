@@ -10,12 +10,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from pantau.commands import (
     DbOption,
     FormatOption,
+    TextTable,
     app,
     check_format,
     open_database,
@@ -95,8 +94,8 @@ def case_json(db: Any, case: CaseRecord) -> dict[str, Any]:
     }
 
 
-def cases_table(found: list[dict[str, Any]]) -> Table:
-    table = Table("id", "accused", "region", "stage", "stories", "articles", "first seen")
+def cases_table(found: list[dict[str, Any]]) -> TextTable:
+    table = TextTable("id", "accused", "region", "stage", "stories", "articles", "first seen")
     for case in found:
         accused = "; ".join(
             ", ".join(part for part in (p.get("name"), p.get("position")) if part)
@@ -104,8 +103,8 @@ def cases_table(found: list[dict[str, Any]]) -> Table:
         )
         table.add_row(
             str(case["id"]),
-            escape(accused),
-            escape((case["region"] or {}).get("name") or ""),
+            accused,
+            (case["region"] or {}).get("name") or "",
             case["stage"],
             str(len(case["stories"])),
             str(len(case["articles"])),

@@ -324,6 +324,15 @@ def resolve_path(value: str | Path) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+def per_database_dir(setting: str, db_path: Path, kind: str) -> Path:
+    """A folder of files that belong to one database (crawl state...): the one the settings
+    name, else `<db stem>-<kind>/` beside the database, so a second database never shares
+    or overwrites the first one's files."""
+    if setting:
+        return resolve_path(setting)
+    return db_path.parent / f"{db_path.stem}-{kind}"
+
+
 def database_path(explicit: str | Path | None = None, settings: Settings | None = None) -> Path:
     """--db beats PANTAU_DB beats settings.yaml."""
     if explicit:
