@@ -1,7 +1,8 @@
 """Downloader middlewares: the checks that must happen right before a request leaves.
 
 - SchemeGuardMiddleware: only http(s) goes out (a feed may link ftp:// or data:), and only
-  to the site's domains, redirects included (Scrapy's offsite check lets dont_filter
+  to the site's own scheme+host+port or its declared domains, redirects and robots.txt
+  included (Scrapy's offsite check lets dont_filter
   requests through, and the spider needs dont_filter for --resume).
 - KnownUrlMiddleware: an article already stored is not fetched again, even when its
   request was queued before a kill and comes back on --resume.
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
@@ -25,7 +25,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawler.failures import KnownArticle, NotHttp, Offsite, Oversize, RedirectLoop, RobotsForbidden
-from crawler.urls import in_domains, is_http_url
+from crawler.urls import is_http_url, origin_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -43,11 +43,9 @@ class SchemeGuardMiddleware:
         if not is_http_url(request.url):
             raise NotHttp("not an http(s) URL")
         spider: Any = self.crawler.spider
-        domains = getattr(
-            spider, "article_domains" if request.meta.get("article") else "domains", None
-        )
-        if domains and not in_domains(request.url, domains):
-            raise Offsite(f"not one of the site's domains: {urlsplit(request.url).hostname}")
+        scope = getattr(spider, "article_scope" if request.meta.get("article") else "scope", None)
+        if scope is not None and not scope.allows(request.url):
+            raise Offsite(f"not the site's scheme, host and port: {origin_of(request.url)}")
 
 
 class KnownUrlMiddleware:

@@ -86,6 +86,8 @@ def scrapy_settings(settings: Settings, job_dir: Path | None = None) -> dict[str
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             "crawler.middlewares.SchemeGuardMiddleware": 40,
             "crawler.middlewares.KnownUrlMiddleware": 45,
+            # SchemeGuardMiddleware is the one scope check (scheme, host and port).
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.middlewares.RobotsMiddleware": 100,
             "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -19,7 +19,7 @@ import lxml.etree
 import lxml.html
 from scrapy.utils.gz import gunzip
 
-from crawler.urls import canonicalize, in_domains, is_http_url
+from crawler.urls import canonicalize, is_http_url
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 URL_DATE = re.compile(r"/(20\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|-|$)")
@@ -237,7 +237,7 @@ def is_article_url(url: str, pattern: str | None) -> bool:
 
 
 def article_links(
-    body: bytes | str, base_url: str, domains: list[str], pattern: str | None
+    body: bytes | str, base_url: str, scope: Container[str], pattern: str | None
 ) -> list[str]:
     """Article URLs linked from a listing page, canonical, in page order, once each."""
     doc = parse_html(body, base_url)
@@ -247,7 +247,7 @@ def article_links(
     found: list[str] = []
     for url, _, _ in anchors(doc, base_url):
         canonical = canonicalize(url)
-        if canonical in seen or not in_domains(canonical, domains):
+        if canonical in seen or canonical not in scope:
             continue
         if is_article_url(canonical, pattern):
             seen.add(canonical)

@@ -434,3 +434,27 @@ def test_every_site_run_has_a_request_budget(tmp_path: Path) -> None:
     site = SiteConfig(id="sukamaju", name="Sukamaju Pos", url=BASE + "/")
     spider_class = spider_class_for(site, tmp_path, request_budget(Settings(), 500))
     assert spider_class.custom_settings["CLOSESPIDER_PAGECOUNT"] == 5000
+
+
+# --- nobody let in ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://sukamaju.test:8080/2024/04/24/lain/",  # the same host on another port
+        "https://lain.test/2024/04/24/lain/",  # another host
+        "ftp://sukamaju.test/2024/04/24/lain/",
+    ],
+)
+def test_no_request_leaves_the_site_redirects_included(make_spider: Any, url: str) -> None:
+    from crawler.failures import NotHttp, Offsite
+    from crawler.middlewares import SchemeGuardMiddleware
+
+    spider = make_spider()
+    spider.crawler.spider = spider
+    guard = SchemeGuardMiddleware(spider.crawler)
+    redirected = scrapy.Request(url, meta={"redirect_urls": [WP1], "article": True})
+    with pytest.raises((Offsite, NotHttp)):
+        guard.process_request(redirected)
+    guard.process_request(scrapy.Request(WP1, meta={"article": True}))  # the site's own

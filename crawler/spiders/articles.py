@@ -26,7 +26,7 @@ from crawler.spiders.base import (
     first_url,
     header,
 )
-from crawler.urls import canonicalize, fold_key, in_domains, url_variants
+from crawler.urls import canonicalize, fold_key, url_variants
 from pantau.core.store import crawls
 
 MAX_ARTICLE_PAGES = 10
@@ -51,7 +51,7 @@ class ArticleSpider(BaseSpider):
     ) -> scrapy.Request | None:
         url = canonicalize(link.url)
         key = fold_key(url)
-        if key in self.scheduled or not in_domains(url, self.article_domains):
+        if key in self.scheduled or not self.article_scope.allows(url):
             return None
         pattern = self.site.article_pattern
         if sources.is_continuation_url(url):

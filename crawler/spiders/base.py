@@ -22,7 +22,7 @@ from crawler import runs
 from crawler.failures import classify
 from crawler.runs import RunRecorder
 from crawler.signals import failure_noted
-from crawler.urls import fold_key, registered_domain
+from crawler.urls import SiteScope, fold_key
 from pantau.core.settings import Settings, SiteConfig
 from pantau.core.store import crawls
 
@@ -50,10 +50,9 @@ class BaseSpider(scrapy.Spider):
         self.max_pages = max_pages
         self.backfill = backfill
         self.conditional = conditional
-        hosts = [site.url, *site.feeds, *site.sitemaps, *site.listings]
-        self.domains = sorted({registered_domain(u) for u in hosts} | set(site.allowed_domains))
-        self.allowed_domains = list(self.domains)
-        self.article_domains = sorted({registered_domain(site.url), *site.allowed_domains})
+        declared = [site.url, *site.feeds, *site.sitemaps, *site.listings]
+        self.scope = SiteScope.of(declared, site.allowed_domains)  # every request
+        self.article_scope = SiteScope.of([site.url], site.allowed_domains)
         self.validators: dict[str, dict[str, str | None]] = {}
         self.sources_requested: set[str] = set()  # a source is read once a run
 
