@@ -18,6 +18,7 @@ import feedparser
 import lxml.etree
 import lxml.html
 from scrapy.utils.gz import gunzip
+from w3lib.encoding import html_to_unicode
 
 from crawler.urls import canonicalize, is_http_url
 
@@ -182,6 +183,32 @@ def parse_sitemap(body: bytes) -> SitemapDoc:
             moment = parse_w3c_date(published) or parse_w3c_date(lastmod)
             links.append(Link(url=loc, date=moment, title=title))
     return SitemapDoc(kind, links, is_news)
+
+
+# --- page bytes -----------------------------------------------------------------------
+
+NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
+
+
+def utf8_page(content_type: str | None, body: bytes) -> bytes:
+    """A page's bytes as valid UTF-8, whatever it was sent in, for extraction and the store.
+
+    Valid UTF-8 passes untouched. A UTF-8 page with a few bad bytes (most of its
+    non-ASCII characters valid) keeps its text and loses only those bytes, instead of
+    being read whole as cp1252 ("â€“"). Anything else is decoded as a browser would
+    (w3lib's html_to_unicode: BOM, the HTTP charset, the <meta> charset), cp1252 when
+    nothing is declared, bad bytes replaced.
+    """
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return body
+    text = body.decode("utf-8", errors="replace")
+    if len(NON_ASCII.findall(text)) <= text.count("\ufffd"):
+        _, text = html_to_unicode(content_type, body, auto_detect_fun=lambda _: "cp1252")
+    return text.encode("utf-8")
 
 
 # --- listing pages ------------------------------------------------------------------

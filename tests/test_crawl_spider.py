@@ -458,3 +458,18 @@ def test_no_request_leaves_the_site_redirects_included(make_spider: Any, url: st
     with pytest.raises((Offsite, NotHttp)):
         guard.process_request(redirected)
     guard.process_request(scrapy.Request(WP1, meta={"article": True}))  # the site's own
+
+
+def test_an_article_with_invalid_utf8_is_handed_on_as_utf8_without_mojibake(
+    make_spider: Any,
+) -> None:
+    spider = make_spider()
+    body = "<html><body><p>Camat – “netral”</p></body></html>".encode() + b"\xc3("
+    response = HtmlResponse(
+        url=WP1,
+        body=body,
+        headers={"Content-Type": "text/html; charset=utf-8"},
+        request=scrapy.Request(WP1),
+    )
+    (item,) = list(spider.parse_article(response))
+    assert "Camat – “netral”" in item["bodies"][0].decode("utf-8")

@@ -214,3 +214,19 @@ def test_the_probe_does_not_follow_a_redirect_to_another_port() -> None:
         with serve_site({}, redirect) as base, pytest.raises(DiscoveryError, match="redirect"):
             probe_site(base + "/", SETTINGS)
         assert other.requests == []
+
+
+def test_a_utf8_page_with_a_bad_byte_loses_only_that_byte() -> None:
+    page = "<html><body><p>“Kutipan” – Bawaslu</p></body></html>".encode() + b"\xff"
+    text = sources.utf8_page("text/html; charset=utf-8", page).decode("utf-8")
+    assert "“Kutipan” – Bawaslu" in text and "â€" not in text
+
+
+def test_a_page_in_a_declared_single_byte_charset_is_decoded_with_it() -> None:
+    page = "<p>“Kutipan” – ok</p>".encode("cp1252")
+    assert "“Kutipan” – ok" in sources.utf8_page("text/html; charset=windows-1252", page).decode()
+
+
+def test_valid_utf8_is_passed_through_unchanged() -> None:
+    page = "<p>“Kutipan”</p>".encode()
+    assert sources.utf8_page(None, page) is page

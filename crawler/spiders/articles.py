@@ -110,7 +110,7 @@ class ArticleSpider(BaseSpider):
             "site": self.site.id,
             "url": response.url,
             "requested_url": first_url(response.request) if response.request else response.url,
-            "bodies": [response.body],
+            "bodies": [sources.utf8_page(header(response, "Content-Type"), response.body)],
             "source_date": response.meta.get("source_date"),
             "etag": header(response, "ETag"),
             "last_modified": header(response, "Last-Modified"),
@@ -136,7 +136,7 @@ class ArticleSpider(BaseSpider):
         """Page 2.. of a multi-page article: collect it, then hand over the whole article."""
         self.count(runs.PAGES_FETCHED)
         item = response.meta["item"]
-        item["bodies"].append(response.body)
+        item["bodies"].append(sources.utf8_page(header(response, "Content-Type"), response.body))
         number = int(response.meta["number"])
         next_page = sources.continuation_page(response.body, item["url"], number)
         if next_page and number < MAX_ARTICLE_PAGES:
