@@ -21,6 +21,7 @@ from scrapy.utils.gz import gunzip
 from w3lib.encoding import html_to_unicode
 
 from crawler.urls import canonicalize, is_http_url
+from pantau.core.calendar import parse_iso
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 URL_DATE = re.compile(r"/(20\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|-|$)")
@@ -59,18 +60,7 @@ class SitemapDoc:
 
 def parse_w3c_date(value: str | None) -> datetime | None:
     """Sitemap/feed dates: `2024-04-24`, `2024-04-24T13:00:00+07:00`, `...Z`."""
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        match = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
-        if not match:
-            return None
-        year, month, day = (int(part) for part in match.groups())
-        parsed = datetime(year, month, day)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_iso(value, day_prefix=True)
 
 
 def date_in_url(url: str) -> date | None:
