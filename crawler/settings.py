@@ -66,6 +66,7 @@ def scrapy_settings(settings: Settings, job_dir: Path | None = None) -> dict[str
         "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
         "RETRY_GIVE_UP_LOG_LEVEL": "INFO",
         "PANTAU_RETRY_BACKOFF": retry_backoff_base(settings),
+        "PANTAU_MAX_RETRY_AFTER": crawl.max_retry_after,
         "REDIRECT_ENABLED": True,
         "REDIRECT_MAX_TIMES": crawl.redirect_max,
         "METAREFRESH_ENABLED": False,

@@ -5,8 +5,10 @@ What to request, what to skip as known, when to re-fetch conditionally, how far 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -473,3 +475,54 @@ def test_an_article_with_invalid_utf8_is_handed_on_as_utf8_without_mojibake(
     )
     (item,) = list(spider.parse_article(response))
     assert "Camat – “netral”" in item["bodies"][0].decode("utf-8")
+
+
+# --- Retry-After -----------------------------------------------------------------------
+
+
+def unavailable(retry_after: str, status: int = 503) -> Response:
+    return Response(
+        WP1, status=status, headers={"Retry-After": retry_after}, request=scrapy.Request(WP1)
+    )
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date() -> None:
+    from email.utils import format_datetime
+
+    from crawler.middlewares import retry_after
+
+    assert retry_after(unavailable("7")) == 7.0
+    assert retry_after(unavailable("7", status=429)) == 7.0
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True)
+    assert 50 < (retry_after(unavailable(soon)) or 0) <= 60
+    assert retry_after(unavailable("7", status=500)) is None
+
+
+def test_a_503_retry_waits_as_long_as_retry_after_asks(make_spider: Any) -> None:
+    from crawler.middlewares import BackoffRetryMiddleware
+
+    spider = make_spider()
+    spider.crawler.spider = spider
+    retry = BackoffRetryMiddleware(spider.crawler)
+    started = time.monotonic()
+    result = asyncio.run(retry.process_response(scrapy.Request(WP1), unavailable("1")))
+    assert isinstance(result, scrapy.Request)
+    assert time.monotonic() - started >= 1.0
+
+
+def test_retry_after_is_bounded_by_the_setting(make_spider: Any) -> None:
+    from crawler.middlewares import BackoffRetryMiddleware
+
+    spider = make_spider()
+    retry = BackoffRetryMiddleware(spider.crawler)
+    assert retry.delay(scrapy.Request(WP1), asked=86_400) == Settings().crawl.max_retry_after
+
+
+def test_the_next_crawl_of_a_site_that_asked_for_a_pause_waits(make_spider: Any) -> None:
+    from crawler.extensions import RunStore
+
+    first = make_spider()
+    RunStore(first.crawler).retry_after_noted(first, seconds=120)
+    later = make_spider()
+    assert 100 < later.asked_wait() <= 120
+    assert later.asked_wait(now=datetime.now(UTC) + timedelta(hours=1)) == 0
