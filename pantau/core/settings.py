@@ -98,6 +98,7 @@ class CrawlSettings(SettingsModel):
     max_body_bytes: int = Field(default("crawl.max_body_bytes"), ge=1024)
     retry_times: int = Field(default("crawl.retry_times"), ge=0)
     redirect_max: int = Field(default("crawl.redirect_max"), ge=0)
+    max_retry_after: float = Field(default("crawl.max_retry_after"), ge=0)
     default_interval_minutes: int = Field(default("crawl.default_interval_minutes"), ge=1)
     max_concurrent_crawls: int = Field(default("crawl.max_concurrent_crawls"), ge=1)
     jitter_seconds: int = Field(default("crawl.jitter_seconds"), ge=0)
