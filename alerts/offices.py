@@ -67,17 +67,6 @@ def recipients(office: OfficeConfig) -> list[str]:
     return [address for address in seen if address]
 
 
-def ready_offices(offices: Iterable[OfficeConfig]) -> tuple[list[OfficeConfig], list[OfficeConfig]]:
-    """Split into offices that can receive mail and those still lacking recipients."""
-    ready: list[OfficeConfig] = []
-    skipped: list[OfficeConfig] = []
-    for office in offices:
-        (ready if recipients(office) else skipped).append(office)
-    for office in skipped:
-        log.warning("office %s (%s) has no recipients: skipped", office.id, office.name)
-    return ready, skipped
-
-
 # --- the national list -------------------------------------------------------------
 
 

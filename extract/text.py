@@ -15,7 +15,7 @@ import contextlib
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import replace
 from datetime import UTC, datetime, timezone
@@ -338,11 +338,6 @@ def meta_contents(tree: lxml.html.HtmlElement) -> dict[str, str]:
         if key and content and key not in found:
             found[key] = str(content).strip()
     return found
-
-
-def meta_content(tree: lxml.html.HtmlElement, names: Iterable[str]) -> str | None:
-    contents = meta_contents(tree)
-    return next((contents[name] for name in names if name in contents), None)
 
 
 def meta_published(tree: lxml.html.HtmlElement) -> datetime | None:
