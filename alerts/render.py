@@ -261,10 +261,12 @@ def outlet_view(outlet: Outlet, zone: ZoneInfo) -> OutletView:
 
 
 def review_link(base: str | None, cluster_id: int) -> str | None:
+    """The story's page in the review workspace: `<digest.review_url>/<story id>`."""
     url = safe_url(base)
     if url is None:
         return None
-    return f"{url}{'&' if '?' in url else '?'}cluster={cluster_id}"
+    parts = urlsplit(url)
+    return parts._replace(path=f"{parts.path.rstrip('/')}/{cluster_id}").geturl()
 
 
 def story_view(

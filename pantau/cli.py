@@ -9,7 +9,18 @@ import sys
 from pantau.commands import app
 from pantau.core.settings import PantauError
 
-COMMAND_MODULES = ("analysis", "crawl", "alerts", "stories", "evaluate", "service", "demo")
+COMMAND_MODULES = (
+    "analysis",
+    "crawl",
+    "alerts",
+    "stories",
+    "cases",
+    "coverage",
+    "evaluate",
+    "service",
+    "demo",
+    "workspace",
+)
 
 
 def register_commands() -> None:

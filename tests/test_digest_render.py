@@ -19,6 +19,7 @@ from alerts.render import (
     format_moment,
     highlight,
     render_digest,
+    review_link,
     safe_url,
     shorten,
 )
@@ -210,7 +211,18 @@ def test_the_footer_explains_review_and_the_follow_up_route(db, tmp_path):
     for expected in ("Meninjau atau menolak", "Bawaslu melakukan kajian", "BKN", "KASN"):
         assert expected in text
     assert "Pejabat Pembina Kepegawaian" in text
-    assert "http://127.0.0.1:8000/findings?cluster=" in text
+    assert re.search(r"http://127\.0\.0\.1:8000/findings/\d+\b", text)
+
+
+def test_review_links_open_the_story_page_under_the_configured_address():
+    assert review_link("https://pantau.bawaslu.example/findings", 12) == (
+        "https://pantau.bawaslu.example/findings/12"
+    )
+    assert (
+        review_link("https://x.example/ws/findings/?a=1", 7)
+        == "https://x.example/ws/findings/7?a=1"
+    )
+    assert review_link("javascript:alert(1)", 7) is None
 
 
 def test_a_digest_of_a_quiet_day_says_so(db, tmp_path):

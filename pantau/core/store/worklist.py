@@ -1,0 +1,293 @@
+"""Stories as the review workspace lists them: filtered, searched, sorted, paged, in scope.
+
+A story is a dedup cluster; its *best* finding (the newest analysis of each article, breach
+before advisory before other, then the highest score, then one that names a region) gives
+its verdict, score, region, accused and categories, as in the digest. Scope is a list of
+Kemendagri code prefixes ("17" covers "17.08"); `None` means everything, including stories
+whose region is unknown (Bawaslu RI).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+VERDICTS = ("breach", "advisory", "other")
+SORTS = ("serious", "newest", "oldest")
+
+_BEST = """
+with latest as (
+    select a.id as article_id, a.cluster_id, a.site, a.title,
+           coalesce(a.published, a.fetched_at) as seen,
+           f.verdict, f.score, f.officials, f.region_code, f.region_name, f.province,
+           f.violations, f.evidence
+    from articles a join findings f on f.article_id = a.id
+    where a.cluster_id is not null
+      and f.id = (select f2.id from findings f2 where f2.article_id = a.id
+                  order by f2.analyzed_at desc, f2.id desc limit 1)
+),
+ranked as (
+    select latest.*,
+           row_number() over (
+               partition by cluster_id
+               order by case verdict when 'breach' then 0 when 'advisory' then 1 else 2 end,
+                        score desc, region_code is null, seen, article_id) as rank,
+           min(seen) over (partition by cluster_id) as first_seen
+    from latest
+),
+state as (
+    select r.cluster_id, r.status, r.follow_up from reviews r
+    where r.id = (select max(r2.id) from reviews r2 where r2.cluster_id = r.cluster_id)
+),
+best as (
+    select ranked.*, coalesce(c.title, ranked.title) as story_title,
+           coalesce(state.status, 'open') as review_status, state.follow_up,
+           (select count(distinct o.site) from articles o
+            where o.cluster_id = ranked.cluster_id) as outlets
+    from ranked join clusters c on c.id = ranked.cluster_id
+    left join state on state.cluster_id = ranked.cluster_id
+    where rank = 1
+)
+"""
+
+_ORDER = {
+    "serious": "case verdict when 'breach' then 0 when 'advisory' then 1 else 2 end, "
+    "score desc, outlets desc, first_seen desc, cluster_id",
+    "newest": "first_seen desc, cluster_id desc",
+    "oldest": "first_seen, cluster_id",
+}
+
+
+@dataclass(frozen=True)
+class StoryQuery:
+    """What an officer asked for; every field optional. `scope` is set by the account."""
+
+    scope: tuple[str, ...] | None = None
+    region: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    verdict: str | None = None
+    category: str | None = None
+    status: str | None = None
+    follow_up: str | None = None
+    outlet: str | None = None
+    text: str | None = None
+    sort: str = "serious"
+
+
+@dataclass
+class StoryRow:
+    cluster_id: int
+    title: str
+    verdict: str
+    score: float
+    region_code: str | None
+    region_name: str | None
+    province: str | None
+    officials: list[dict[str, Any]]
+    violations: list[str]
+    evidence: list[str]
+    first_seen: str | None
+    outlets: int
+    review_status: str
+    follow_up: str | None
+    best_article_id: int
+    sites: list[str] = field(default_factory=list)
+
+
+def region_clause(codes: Sequence[str], column: str = "region_code") -> tuple[str, list[str]]:
+    """SQL true when `column` lies inside one of the codes (a prefix match on whole parts)."""
+    if not codes:
+        return "0", []
+    parts, params = [], []
+    for code in codes:
+        parts.append(f"({column} = ? or {column} like ?)")
+        params.extend([code, code + ".%"])
+    return "(" + " or ".join(parts) + ")", params
+
+
+def fts_phrase(text: str) -> str | None:
+    """Each word quoted, so what an officer types is never read as FTS5 syntax."""
+    words = [w.replace('"', '""') for w in text.split() if w.strip('"')]
+    return " ".join(f'"{w}"' for w in words) or None
+
+
+def _where(query: StoryQuery) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if query.scope is not None:
+        sql, values = region_clause(query.scope)
+        clauses.append(sql)
+        params.extend(values)
+    if query.region:
+        sql, values = region_clause([query.region])
+        clauses.append(sql)
+        params.extend(values)
+    if query.date_from:
+        clauses.append("substr(first_seen, 1, 10) >= ?")
+        params.append(query.date_from)
+    if query.date_to:
+        clauses.append("substr(first_seen, 1, 10) <= ?")
+        params.append(query.date_to)
+    if query.verdict:
+        clauses.append("verdict = ?")
+        params.append(query.verdict)
+    if query.category:
+        clauses.append("exists (select 1 from json_each(best.violations) j where j.value = ?)")
+        params.append(query.category)
+    if query.status:
+        clauses.append("review_status = ?")
+        params.append(query.status)
+    if query.follow_up:
+        clauses.append("follow_up = ?")
+        params.append(query.follow_up)
+    if query.outlet:
+        clauses.append(
+            "exists (select 1 from articles o where o.cluster_id = best.cluster_id and o.site = ?)"
+        )
+        params.append(query.outlet)
+    phrase = fts_phrase(query.text or "")
+    if phrase:
+        clauses.append(
+            "best.cluster_id in (select s.cluster_id from articles_fts "
+            "join articles s on s.id = articles_fts.rowid where articles_fts match ?)"
+        )
+        params.append(phrase)
+    return (" and ".join(clauses) or "1"), params
+
+
+def count_stories(db: Database, query: StoryQuery) -> int:
+    where, params = _where(query)
+    row = db.execute(f"{_BEST} select count(*) from best where {where}", params).fetchone()
+    return int(row[0])
+
+
+def find_stories(
+    db: Database, query: StoryQuery, *, limit: int | None = None, offset: int = 0
+) -> list[StoryRow]:
+    where, params = _where(query)
+    order = _ORDER.get(query.sort, _ORDER["serious"])
+    sql = f"{_BEST} select * from best where {where} order by {order}"
+    if limit is not None:
+        sql += " limit ? offset ?"
+        params = [*params, limit, offset]
+    rows = [_story_row(row) for row in db.query(sql, params)]
+    _add_sites(db, rows)
+    return rows
+
+
+def story(db: Database, cluster_id: int) -> StoryRow | None:
+    """One story whatever its verdict or review; the caller checks it is in scope."""
+    sql = f"{_BEST} select * from best where cluster_id = ?"
+    rows = [_story_row(row) for row in db.query(sql, [cluster_id])]
+    _add_sites(db, rows)
+    return rows[0] if rows else None
+
+
+def in_scope(row: StoryRow, scope: tuple[str, ...] | None) -> bool:
+    if scope is None:
+        return True
+    code = row.region_code
+    return bool(code) and any(code == c or str(code).startswith(c + ".") for c in scope)
+
+
+def story_articles(db: Database, cluster_id: int) -> list[dict[str, Any]]:
+    """Every article of a story with its newest finding, earliest first."""
+    return list(
+        db.query(
+            """
+            select a.id, a.url, a.site, a.sitename, a.title, a.published, a.fetched_at,
+                   a.text, f.verdict, f.score
+            from articles a left join findings f on f.id = (
+                select f2.id from findings f2 where f2.article_id = a.id
+                order by f2.analyzed_at desc, f2.id desc limit 1)
+            where a.cluster_id = ?
+            order by coalesce(a.published, a.fetched_at), a.id
+            """,
+            [cluster_id],
+        )
+    )
+
+
+def outlets_in(db: Database, scope: tuple[str, ...] | None) -> list[str]:
+    """Sites that carried any story in scope (for the outlet filter)."""
+    where, params = _where(StoryQuery(scope=scope))
+    sql = (
+        f"{_BEST} select distinct a.site from best join articles a "
+        f"on a.cluster_id = best.cluster_id where {where} order by a.site"
+    )
+    return [row[0] for row in db.execute(sql, params).fetchall()]
+
+
+def regions_in(db: Database, scope: tuple[str, ...] | None) -> list[tuple[str, str]]:
+    """(code, name) of the regions stories in scope were placed in."""
+    where, params = _where(StoryQuery(scope=scope))
+    sql = (
+        f"{_BEST} select distinct region_code, region_name from best "
+        f"where {where} and region_code is not null order by region_code"
+    )
+    return [(row[0], row[1] or row[0]) for row in db.execute(sql, params).fetchall()]
+
+
+def crawl_health(db: Database, sites: Sequence[str], since: str) -> list[dict[str, Any]]:
+    """Per site: its last crawl run, failures in it, and articles stored since `since`."""
+    result = []
+    for site in sites:
+        last = db.execute(
+            "select status, started_at, finished_at, pages_fetched, articles_new, failures, "
+            "error from crawl_runs where site = ? order by started_at desc, id desc limit 1",
+            [site],
+        ).fetchone()
+        recent = db.execute(
+            "select count(*) from articles where site = ? and fetched_at >= ?", [site, since]
+        ).fetchone()[0]
+        keys = ("status", "started_at", "finished_at", "pages", "new", "failures", "error")
+        entry: dict[str, Any] = dict(zip(keys, last, strict=True)) if last else {}
+        entry.update(site=site, recent_articles=int(recent), crawled=last is not None)
+        result.append(entry)
+    return result
+
+
+def _story_row(row: dict[str, Any]) -> StoryRow:
+    return StoryRow(
+        cluster_id=int(row["cluster_id"]),
+        title=row["story_title"] or "",
+        verdict=row["verdict"],
+        score=float(row["score"] or 0.0),
+        region_code=row["region_code"],
+        region_name=row["region_name"],
+        province=row["province"],
+        officials=[o for o in _json_list(row["officials"]) if isinstance(o, dict)],
+        violations=[str(v) for v in _json_list(row["violations"])],
+        evidence=[str(e) for e in _json_list(row["evidence"])],
+        first_seen=row["first_seen"],
+        outlets=int(row["outlets"] or 0),
+        review_status=row["review_status"],
+        follow_up=row["follow_up"],
+        best_article_id=int(row["article_id"]),
+    )
+
+
+def _add_sites(db: Database, rows: list[StoryRow]) -> None:
+    if not rows:
+        return
+    by_id = {row.cluster_id: row for row in rows}
+    marks = ", ".join("?" for _ in by_id)
+    for cluster_id, site in db.execute(
+        f"select cluster_id, site from articles where cluster_id in ({marks}) "
+        "group by cluster_id, site order by min(coalesce(published, fetched_at))",
+        list(by_id),
+    ).fetchall():
+        by_id[cluster_id].sites.append(site)
+
+
+def _json_list(value: str | None) -> list[Any]:
+    try:
+        loaded = json.loads(value or "[]")
+    except ValueError:
+        return []
+    return loaded if isinstance(loaded, list) else []
