@@ -20,7 +20,7 @@ from sqlite_utils import Database
 from alerts import ledger
 from alerts.categories import Catalog, load_catalog
 from alerts.mailer import DeliveryUncertain, MailError, SendAborted, send_message
-from alerts.offices import invalid_addresses, min_score, recipients
+from alerts.offices import min_score, recipients
 from alerts.render import Rendered, build_message, render_digest
 from alerts.selection import Selection, StoryPool, select_for_office, with_site_names
 from pantau.core.settings import (
@@ -188,16 +188,10 @@ def _write_files(
 
 
 def _unsendable(office: OfficeConfig) -> OfficeReport | None:
-    """An office whose recipients cannot be used: skipped (none) or failed (malformed)."""
+    """An office without recipients is skipped (malformed addresses fail at load)."""
     if not recipients(office):
         log.warning("office %s (%s) has no recipients: skipped", office.id, office.name)
         return OfficeReport(office.id, "skipped", error="no recipients (to/cc) in offices.yaml")
-    if bad := invalid_addresses(office):
-        listed = ", ".join(repr(entry) for entry in bad)
-        log.error("office %s: invalid address(es) %s", office.id, listed)
-        return OfficeReport(
-            office.id, "failed", error=f"invalid address(es) in offices.yaml: {listed}"
-        )
     return None
 
 

@@ -79,10 +79,6 @@ def safe_url(value: str | None) -> str | None:
     return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
-def indonesian_date(day: date) -> str:
-    return long_date(day)
-
-
 def short_date(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
@@ -412,7 +408,7 @@ def render_digest(
     zone = ZoneInfo(timezone)
     view = DigestView(
         office_name=clean_text(office.name),
-        date_text=indonesian_date(day),
+        date_text=long_date(day),
         generated_text=format_moment(generated_at.isoformat(timespec="seconds"), zone),
         stories=[
             story_view(n, story, catalog, zone, review_url)

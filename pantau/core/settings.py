@@ -12,10 +12,18 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic.networks import validate_email
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
@@ -208,13 +216,23 @@ class SitesFile(StrictModel):
 # --- offices.yaml -------------------------------------------------------------------
 
 
+def _mail_address(entry: str) -> str:
+    """`a@b.id` or `Nama <a@b.id>`, checked as pydantic's EmailStr checks (email-validator)."""
+    validate_email(entry)
+    return entry
+
+
+# A To/Cc entry, refused at load (naming the office) rather than at send time.
+MailAddress = Annotated[str, AfterValidator(_mail_address)]
+
+
 class OfficeConfig(StrictModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     name: str
     level: Literal["ri", "provinsi", "kabkota"]
     regions: list[str] = []
-    to: list[str] = []
-    cc: list[str] = []
+    to: list[MailAddress] = []
+    cc: list[MailAddress] = []
     min_score: float | None = Field(None, ge=0, le=1)
     send_empty: bool = False
 
