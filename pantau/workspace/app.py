@@ -204,11 +204,10 @@ class Workspace:
         with self.database() as db:
             user = self.user(request, db)
             query = self.query_from(request, user)
-            total = worklist.count_stories(db, query)
             size = self.config.page_size
+            page = max(1, _int(request.query_params.get("halaman"), 1))
+            rows, total = worklist.page_of_stories(db, query, limit=size, offset=(page - 1) * size)
             pages = max(1, math.ceil(total / size))
-            page = min(max(1, _int(request.query_params.get("halaman"), 1)), pages)
-            rows = worklist.find_stories(db, query, limit=size, offset=(page - 1) * size)
             catalog = self.catalog()
             context = {
                 "user": user,
