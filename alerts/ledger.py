@@ -36,6 +36,7 @@ from sqlite_utils import Database
 from alerts.selection import Selection, parse_time
 from pantau.core import store
 from pantau.core.settings import PantauError
+from pantau.core.store import deliveries
 
 STALE_AFTER = timedelta(minutes=15)
 BACKOFF_BASE = timedelta(minutes=5)
@@ -81,6 +82,16 @@ def retry_at(db: Database, office: str, now: datetime) -> datetime | None:
     ).fetchone()
     due = parse_time(row[0]) if row else None
     return due if due and due > now else None
+
+
+def offices_due_for_retry(db: Database, now: datetime) -> set[str]:
+    """Offices with failed deliveries whose backoff (`next_attempt_at`) has passed: the
+    service tries them again instead of leaving their stories for tomorrow's digest."""
+    return {
+        office
+        for office, due in deliveries.failed_offices_due(db)
+        if (moment := parse_time(due)) is None or moment <= now
+    }
 
 
 def attempts_so_far(db: Database, office: str) -> int:
@@ -279,14 +290,7 @@ def release(db: Database, message_id: str, now: datetime) -> int:
 
 def history(db: Database, office: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """The latest digests, newest first, for `pantau digest-log`."""
-    where, params = ("where office = ?", [office]) if office else ("", [])
-    return list(
-        db.query(
-            f"select id, office, message_id, status, stories, updates, recipients, error, "
-            f"eml_path, created_at, sent_at from digests {where} order by id desc limit ?",
-            [*params, limit],
-        )
-    )
+    return deliveries.history(db, office, limit)
 
 
 def reconcile(db: Database, now: datetime) -> list[Notice]:

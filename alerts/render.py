@@ -26,14 +26,11 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerts.categories import SANCTION_WORDS, Catalog
-from alerts.selection import Accused, Outlet, Selection, Story, StoryUpdate, parse_time
-from pantau.core.calendar import MONTHS, long_date
+from alerts.selection import Accused, Outlet, Selection, Story, StoryUpdate
+from pantau.core.calendar import MONTHS, load_zones, long_date, parse_iso
 from pantau.core.settings import OfficeConfig
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-ZONE_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA"}
-ZONE_ABBREVIATIONS["Asia/Jayapura"] = "WIT"
 
 TITLE_LIMIT = 180
 NAME_LIMIT = 100
@@ -96,11 +93,11 @@ def format_moment(value: str | None, zone: ZoneInfo) -> str:
         return "waktu tidak diketahui"
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
         return short_date(date.fromisoformat(value.strip()))
-    moment = parse_time(value)
+    moment = parse_iso(value)
     if moment is None:
         return clean_text(value)
     local = moment.astimezone(zone)
-    abbreviation = ZONE_ABBREVIATIONS.get(str(zone.key), local.strftime("%Z"))
+    abbreviation = load_zones().abbreviation(str(zone.key)) or local.strftime("%Z")
     return f"{short_date(local.date())} {local:%H.%M} {abbreviation}"
 
 

@@ -10,26 +10,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
 from alerts.offices import covers
 from pantau.core import store
+from pantau.core.calendar import parse_iso
 from pantau.core.settings import OfficeConfig
-
-# The newest analysis of each article wins: re-analysis with better rules replaces old verdicts.
-LATEST_FINDING = """
-    f.id = (select f2.id from findings f2 where f2.article_id = a.id
-            order by f2.analyzed_at desc, f2.id desc limit 1)
-"""
-
-DISMISSED_CLUSTERS = """
-    select r.cluster_id from reviews r
-    where r.id = (select max(r2.id) from reviews r2 where r2.cluster_id = r.cluster_id)
-      and r.status = 'dismissed'
-"""
+from pantau.core.store import deliveries, stories
 
 
 @dataclass(frozen=True)
@@ -110,13 +100,7 @@ class Selection:
 
 def parse_time(value: str | None) -> datetime | None:
     """ISO text from the store as an aware datetime (naive values are taken as UTC)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_iso(value)
 
 
 def _seriousness(story: Story) -> tuple[float, int, int, str]:
@@ -149,14 +133,7 @@ class StoryPool:
 
 def taken_clusters(db: Database, office: str) -> set[int]:
     """Clusters the office has been sent, is being sent, or may have been sent."""
-    return {
-        row[0]
-        for row in db.execute(
-            "select cluster_id from deliveries "
-            "where office = ? and status not in ('failed', 'withdrawn')",
-            [office],
-        ).fetchall()
-    }
+    return deliveries.taken_clusters(db, office)
 
 
 def select_for_office(
@@ -200,34 +177,14 @@ def best_findings(
     exclude_sent_to: str | None = None,
     cluster_ids: list[int] | None = None,
 ) -> dict[int, dict[str, Any]]:
-    """Per cluster, the highest-scoring current breach finding at or above the threshold.
+    """Per cluster, the highest-scoring latest breach finding at or above the threshold
+    (the store's one definition of an article's latest finding).
 
     Ties go to a finding that names a region, then to the earliest article.
     """
-    where = ["a.cluster_id is not null", "f.verdict = 'breach'", "f.score >= ?", LATEST_FINDING]
-    params: list[Any] = [threshold]
-    where.append(f"a.cluster_id not in ({DISMISSED_CLUSTERS})")
-    if exclude_sent_to is not None:
-        where.append(
-            "a.cluster_id not in (select cluster_id from deliveries "
-            "where office = ? and status not in ('failed', 'withdrawn'))"
-        )
-        params.append(exclude_sent_to)
-    if cluster_ids is not None:
-        where.append(f"a.cluster_id in ({', '.join('?' for _ in cluster_ids)})")
-        params.extend(cluster_ids)
-    sql = f"""
-        select a.id as article_id, a.cluster_id, a.title, f.score, f.officials, f.region_code,
-               f.region_name, f.province, f.violations, f.evidence,
-               coalesce(a.published, a.fetched_at) as seen
-        from articles a join findings f on f.article_id = a.id
-        where {" and ".join(where)}
-        order by a.cluster_id, f.score desc, (f.region_code is null), seen, a.id
-    """
-    best: dict[int, dict[str, Any]] = {}
-    for row in db.query(sql, params):
-        best.setdefault(row["cluster_id"], row)
-    return best
+    return stories.best_breach_findings(
+        db, threshold=threshold, exclude_sent_to=exclude_sent_to, cluster_ids=cluster_ids
+    )
 
 
 def _story(db: Database, row: dict[str, Any]) -> Story:
@@ -272,29 +229,11 @@ def _json_list(value: str | None) -> list[Any]:
 
 def updates_for_office(db: Database, office: OfficeConfig) -> list[StoryUpdate]:
     """Stories this office already received that new outlets have carried since."""
-    rows = list(
-        db.query(
-            """
-            select d.cluster_id, d.sent_at from deliveries d
-            where d.office = ? and d.status = 'sent'
-              and exists (
-                select 1 from articles a where a.cluster_id = d.cluster_id
-                and a.id not in (select article_id from delivery_articles where office = ?))
-            order by d.cluster_id
-            """,
-            [office.id, office.id],
-        )
-    )
-    if not rows:
+    sent_at = deliveries.sent_clusters_with_untold_articles(db, office.id)
+    if not sent_at:
         return []
-    sent_at = {row["cluster_id"]: row["sent_at"] for row in rows}
     best = best_findings(db, threshold=0.0, cluster_ids=list(sent_at))
-    told = {
-        row["article_id"]
-        for row in db.query(
-            "select article_id from delivery_articles where office = ?", [office.id]
-        )
-    }
+    told = deliveries.told_articles(db, office.id)
     updates = []
     for cluster_id, row in best.items():
         story = _story(db, row)

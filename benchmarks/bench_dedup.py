@@ -187,7 +187,7 @@ def measure_copies(
                 ):
                     found[kind][t] += 1
         previous = original
-    report: dict[str, Any] = {"settings": settings.model_dump(exclude={"furniture_patterns"})}
+    report: dict[str, Any] = {"settings": settings.model_dump()}
     for kind, values in pairs.items():
         report[kind] = {
             "pairs": len(values),

@@ -13,11 +13,14 @@ import logging
 import re
 import urllib.error
 import urllib.request
-import urllib.robotparser
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from urllib.parse import urljoin, urlsplit
+
+import tldextract
+from protego import Protego
 
 from crawler import sources
 from crawler.urls import canonicalize, in_domains, registered_domain
@@ -37,7 +40,6 @@ SITEMAP_PATHS = (
 LISTING_HINT = re.compile(r"/(kategori|category|rubrik|kanal|berita|news|indeks)(/|$)", re.I)
 PROBE_MAX_BYTES = 5 * 1024 * 1024
 MIN_PATTERN_SHARE = 0.8
-MULTI_PART_SUFFIXES = ("co.id", "or.id", "go.id", "ac.id", "web.id", "my.id", "biz.id", "sch.id")
 
 
 class DiscoveryError(PantauError):
@@ -67,7 +69,11 @@ class Discovery:
 
 
 class Prober:
-    """Plain urllib fetches with the crawler's identity, limits and robots.txt."""
+    """Plain urllib fetches with the crawler's identity, limits and robots.txt.
+
+    robots.txt is read by Protego, the parser the crawl's RobotsTxtMiddleware uses, so a
+    probe and a crawl never disagree about what a site allows.
+    """
 
     def __init__(self, settings: Settings):
         crawl = settings.crawl
@@ -75,23 +81,19 @@ class Prober:
         self.timeout = min(crawl.download_timeout, 20.0)
         self.max_bytes = min(crawl.max_body_bytes, PROBE_MAX_BYTES)
         self.obey_robots = crawl.obey_robots
-        self.robots: dict[str, urllib.robotparser.RobotFileParser] = {}
-        self.robots_bodies: dict[str, bytes] = {}
+        self.robots: dict[str, Protego] = {}
 
-    def robots_for(self, url: str) -> urllib.robotparser.RobotFileParser:
+    def robots_for(self, url: str) -> Protego:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self.robots:
-            parser = urllib.robotparser.RobotFileParser()
             fetched = self.fetch_raw(origin + "/robots.txt")
             body = fetched.body if fetched and fetched.status == 200 else b""
-            self.robots_bodies[origin] = body
-            parser.parse(body.decode("utf-8", errors="replace").splitlines())
-            self.robots[origin] = parser
+            self.robots[origin] = Protego.parse(body.decode("utf-8", errors="replace"))
         return self.robots[origin]
 
     def allowed(self, url: str) -> bool:
-        return not self.obey_robots or self.robots_for(url).can_fetch(self.user_agent, url)
+        return not self.obey_robots or self.robots_for(url).can_fetch(url, self.user_agent)
 
     def fetch(self, url: str) -> Fetched | None:
         if not self.allowed(url):
@@ -132,12 +134,18 @@ def site_name(body: bytes, fallback: str) -> str:
     return fallback
 
 
+@cache
+def public_suffixes() -> tldextract.TLDExtract:
+    """The Public Suffix List snapshot tldextract ships: never fetched at run time."""
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
 def site_id_for(url: str) -> str:
+    """The host without its public suffix (`radarkepahiang.co.id` -> `radarkepahiang`)."""
     host = registered_domain(url)
-    for suffix in (*MULTI_PART_SUFFIXES, "com", "id", "net", "org", "co", "info", "news"):
-        if host.endswith("." + suffix) and host.count(".") >= 1:
-            host = host[: -len(suffix) - 1]
-            break
+    suffix = public_suffixes()(host).suffix
+    if suffix and host != suffix:
+        host = host.removesuffix("." + suffix)
     slug = re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")
     return slug or "site"
 
@@ -203,9 +211,7 @@ def probe_feeds(prober: Prober, home: Fetched, found: Discovery) -> None:
 
 
 def probe_sitemaps(prober: Prober, base: str, found: Discovery) -> None:
-    prober.robots_for(base)
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(base))
-    declared = sources.sitemaps_in_robots(prober.robots_bodies.get(origin, b""), base)
+    declared = [urljoin(base, url) for url in prober.robots_for(base).sitemaps]
     candidates = declared + [urljoin(base, path) for path in SITEMAP_PATHS]
     covered: set[str] = set()
     for candidate in dict.fromkeys(candidates):
@@ -214,7 +220,7 @@ def probe_sitemaps(prober: Prober, base: str, found: Discovery) -> None:
         fetched = prober.fetch(candidate)
         if not fetched or fetched.status != 200:
             continue
-        doc = sources.parse_sitemap(fetched.body)
+        doc = read_sitemap(fetched.body)
         if doc.kind == "unknown":
             continue
         found.sitemaps.append(candidate)
@@ -222,7 +228,7 @@ def probe_sitemaps(prober: Prober, base: str, found: Discovery) -> None:
             covered.update(lk.url for lk in doc.links)
             first = next((lk for lk in doc.links if "post" in lk.url or "news" in lk.url), None)
             if first and (child := prober.fetch(first.url)) and child.status == 200:
-                sample = sources.parse_sitemap(child.body)
+                sample = read_sitemap(child.body)
                 if sample.is_news:
                     found.news_sitemaps.append(first.url)
                 found.article_urls += [canonicalize(lk.url) for lk in sample.links[:100]]
@@ -232,6 +238,14 @@ def probe_sitemaps(prober: Prober, base: str, found: Discovery) -> None:
             found.article_urls += [canonicalize(lk.url) for lk in doc.links[:100]]
         if len(found.sitemaps) >= 2:
             break
+
+
+def read_sitemap(body: bytes) -> sources.SitemapDoc:
+    """A probe skips a sitemap it cannot read, a decompression bomb included."""
+    try:
+        return sources.parse_sitemap(body)
+    except sources.Oversized:
+        return sources.SitemapDoc("unknown", [])
 
 
 def listing_pages(body: bytes, base: str, domains: list[str]) -> list[str]:

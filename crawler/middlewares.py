@@ -6,6 +6,8 @@
 - KnownUrlMiddleware: an article already stored is not fetched again, even when its
   request was queued before a kill and comes back on --resume.
 - BackoffRetryMiddleware: Scrapy's retry, waiting longer after each failed attempt.
+- RobotsMiddleware, RedirectMiddleware, DecompressionMiddleware: Scrapy's, refusing with
+  an exception whose type names the cause (crawler/failures.py).
 """
 
 from __future__ import annotations
@@ -15,18 +17,18 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from scrapy import Request
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware as ScrapyRedirect
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
+from crawler.failures import KnownArticle, NotHttp, Offsite, Oversize, RedirectLoop, RobotsForbidden
 from crawler.urls import in_domains, is_http_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-
-KNOWN_REASON = "already stored"
-SCHEME_REASON = "not an http(s) URL"
-OFFSITE_REASON = "offsite: not one of the site's domains"
 
 
 class SchemeGuardMiddleware:
@@ -39,13 +41,13 @@ class SchemeGuardMiddleware:
 
     def process_request(self, request: Request) -> None:
         if not is_http_url(request.url):
-            raise IgnoreRequest(SCHEME_REASON)
+            raise NotHttp("not an http(s) URL")
         spider: Any = self.crawler.spider
         domains = getattr(
             spider, "article_domains" if request.meta.get("article") else "domains", None
         )
         if domains and not in_domains(request.url, domains):
-            raise IgnoreRequest(f"{OFFSITE_REASON}: {urlsplit(request.url).hostname}")
+            raise Offsite(f"not one of the site's domains: {urlsplit(request.url).hostname}")
 
 
 class KnownUrlMiddleware:
@@ -61,7 +63,7 @@ class KnownUrlMiddleware:
             return
         spider: Any = self.crawler.spider
         if spider is not None and spider.known_article(request.url) is not None:
-            raise IgnoreRequest(KNOWN_REASON)
+            raise KnownArticle("already stored")
 
 
 class BackoffRetryMiddleware(RetryMiddleware):
@@ -91,3 +93,31 @@ class BackoffRetryMiddleware(RetryMiddleware):
         self, request: Request, exception: Exception
     ) -> Request | Response | None:
         return await self._wait(super().process_exception(request, exception))
+
+
+class RobotsMiddleware(RobotsTxtMiddleware):
+    def process_request_2(self, rp: Any, request: Request) -> None:
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest as exc:
+            raise RobotsForbidden(str(exc)) from None
+
+
+class RedirectMiddleware(ScrapyRedirect):
+    def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest as exc:  # the only refusal: more redirects than allowed
+            raise RedirectLoop(str(exc)) from None
+
+
+class DecompressionMiddleware(HttpCompressionMiddleware):
+    def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        try:
+            return super().process_response(request, response)
+        except IgnoreRequest as exc:  # the only refusal: it inflates past DOWNLOAD_MAXSIZE
+            raise Oversize(str(exc)) from None

@@ -73,10 +73,16 @@ def prepare_job_dir(settings: Settings, site: SiteConfig, resume: bool) -> Path:
     return job_dir
 
 
-def spider_class_for(site: SiteConfig, job_dir: Path) -> type[NewsSpider]:
-    """Per-site settings (its JOBDIR) ride on a subclass, as Scrapy reads them per class."""
+def request_budget(settings: Settings, max_pages: int) -> int:
+    """Responses one site's run may get: crawl.max_requests, raised to fit --max-pages."""
+    return max(settings.crawl.max_requests, 3 * max_pages)
+
+
+def spider_class_for(site: SiteConfig, job_dir: Path, budget: int) -> type[NewsSpider]:
+    """Per-site settings (JOBDIR, budget) ride on a subclass, as Scrapy reads them per class."""
     name = "NewsSpider_" + re.sub(r"\W", "_", site.id)
-    return type(name, (NewsSpider,), {"custom_settings": {"JOBDIR": str(job_dir)}})
+    custom = {"JOBDIR": str(job_dir), "CLOSESPIDER_PAGECOUNT": budget}
+    return type(name, (NewsSpider,), {"custom_settings": custom})
 
 
 def summary_of(recorder: RunRecorder) -> CrawlSummary:
@@ -128,13 +134,14 @@ def crawl_sites(
         recorder.start(resumed=options.resume)
         recorders.append(recorder)
         job_dir = prepare_job_dir(settings, site, options.resume)
+        max_pages = options.max_pages or settings.crawl.max_pages
         process.crawl(
-            spider_class_for(site, job_dir),
+            spider_class_for(site, job_dir, request_budget(settings, max_pages)),
             site=site,
             recorder=recorder,
             settings_model=settings,
             since=options.since,
-            max_pages=options.max_pages or settings.crawl.max_pages,
+            max_pages=max_pages,
             backfill=options.backfill,
             conditional=not (options.since or options.backfill or options.resume),
         )

@@ -25,6 +25,7 @@ def item_pipelines() -> dict[str, int]:
         return {}
     return {
         "crawler.pipelines.ExtractPipeline": 100,
+        "crawler.pipelines.CanonicalPipeline": 150,
         "crawler.pipelines.SinceFilterPipeline": 200,
         "crawler.pipelines.StorePipeline": 300,
     }
@@ -85,8 +86,15 @@ def scrapy_settings(settings: Settings, job_dir: Path | None = None) -> dict[str
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             "crawler.middlewares.SchemeGuardMiddleware": 40,
             "crawler.middlewares.KnownUrlMiddleware": 45,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.middlewares.RobotsMiddleware": 100,
+            "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+            "crawler.middlewares.DecompressionMiddleware": 590,
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+            "crawler.middlewares.RedirectMiddleware": 600,
         },
         "ITEM_PIPELINES": item_pipelines(),
+        "EXTENSIONS": {"crawler.extensions.RunStore": 500},
         # Items in flight are bounded by bytes, not by count: CONCURRENT_ITEMS limits the
         # items processed at once from ONE response (an article callback yields one), while
         # a response stays counted in the scraper's active size until its item has left the

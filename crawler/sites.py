@@ -6,8 +6,8 @@ sitemap still works; both live here so the CLI stays thin.
 
 from __future__ import annotations
 
+import io
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from crawler import sources
 from crawler.discovery import DiscoveryError, Prober, probe_site
@@ -48,7 +50,11 @@ def check_source(prober: Prober, site: SiteConfig, kind: str, url: str) -> Sourc
     if kind == "feed":
         links = sources.parse_feed(fetched.body, fetched.url)
     elif kind == "sitemap":
-        doc = sources.parse_sitemap(fetched.body)
+        try:
+            doc = sources.parse_sitemap(fetched.body)
+        except sources.Oversized:
+            report.status = "oversize"
+            return report
         links = doc.links
         if doc.kind == "index":
             report.status = f"ok (index of {len(links)} sitemaps)"
@@ -105,22 +111,38 @@ def entry_yaml(site: SiteConfig) -> str:
     return "".join("  " + line if line.strip() else line for line in text.splitlines(True))
 
 
+def round_trip_yaml() -> YAML:
+    """ruamel.yaml in round-trip mode: the operator's comments and layout are kept."""
+    handler = YAML(typ="rt")
+    handler.indent(mapping=2, sequence=4, offset=2)
+    handler.width = 100
+    handler.preserve_quotes = True
+    return handler
+
+
 def add_site_entry(path: Path, site: SiteConfig) -> None:
     """Append an entry to sites.yaml keeping the operator's comments; validate first."""
     text = path.read_text(encoding="utf-8") if path.exists() else "sites: []\n"
     existing = load_model(path, SitesFile, yaml.safe_load(text) or {}).sites
     if any(s.id == site.id for s in existing):
         raise ConfigError(f"{path}: a site with id {site.id!r} already exists")
-    block = entry_yaml(site)
-    if re.search(r"^sites:\s*\[\]\s*(#.*)?$", text, re.M):
-        replacement = "sites:\n" + block.rstrip("\n")
-        new_text = re.sub(
-            r"^sites:\s*\[\]\s*(#.*)?$", lambda _: replacement, text, count=1, flags=re.M
-        )
-    elif re.search(r"^sites:\s*(#.*)?$", text, re.M):
-        new_text = text.rstrip("\n") + "\n" + block
-    else:
-        new_text = text.rstrip("\n") + "\nsites:\n" + block
+    handler = round_trip_yaml()
+    document = handler.load(text)
+    if not isinstance(document, CommentedMap):
+        document = CommentedMap()
+    entries = document.get("sites")
+    if not isinstance(entries, CommentedSeq) or not entries:
+        # `sites: []` (or none): a block list from now on, keeping the line's comment.
+        block = CommentedSeq()
+        if isinstance(entries, CommentedSeq) and entries.ca.comment:
+            block.ca.comment = entries.ca.comment
+        document["sites"] = entries = block
+    entries.append(CommentedMap(entry_dict(site)))
+    out = io.StringIO()
+    handler.dump(document, out)
+    new_text = out.getvalue()
+    if not new_text.endswith("\n"):
+        new_text += "\n"
     load_model(path, SitesFile, yaml.safe_load(new_text))
     write_atomically(path, new_text)
 

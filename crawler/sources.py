@@ -6,7 +6,6 @@ same reading is tested once without Scrapy or a network.
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
 from collections.abc import Iterable
@@ -18,8 +17,10 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 import lxml.etree
 import lxml.html
+from scrapy.utils.gz import gunzip
 
 from crawler.urls import canonicalize, in_domains, is_http_url
+from pantau.core.calendar import parse_iso
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 URL_DATE = re.compile(r"/(20\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|-|$)")
@@ -58,18 +59,7 @@ class SitemapDoc:
 
 def parse_w3c_date(value: str | None) -> datetime | None:
     """Sitemap/feed dates: `2024-04-24`, `2024-04-24T13:00:00+07:00`, `...Z`."""
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        match = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
-        if not match:
-            return None
-        year, month, day = (int(part) for part in match.groups())
-        parsed = datetime(year, month, day)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_iso(value, day_prefix=True)
 
 
 def date_in_url(url: str) -> date | None:
@@ -122,11 +112,20 @@ def parse_feed(body: bytes, base_url: str) -> list[Link]:
 # --- sitemaps -----------------------------------------------------------------------
 
 
+class Oversized(ValueError):
+    """A compressed source inflates past the size cap (a decompression bomb)."""
+
+
 def maybe_gunzip(body: bytes, limit: int = MAX_SITEMAP_BYTES) -> bytes:
+    """A `.xml.gz` sitemap inflated, refusing one that grows past `limit` bytes."""
     if body[:2] != b"\x1f\x8b":
         return body
-    with gzip.GzipFile(fileobj=io.BytesIO(body)) as handle:
-        return handle.read(limit)
+    try:
+        return gunzip(body, max_size=limit)
+    except ValueError as exc:  # Scrapy's only ValueError here: past max_size
+        raise Oversized(f"inflates past {limit} bytes") from exc
+    except (OSError, EOFError):
+        return b""
 
 
 def _local(tag: object) -> str:
@@ -134,7 +133,10 @@ def _local(tag: object) -> str:
 
 
 def parse_sitemap(body: bytes) -> SitemapDoc:
-    """A sitemap index or urlset; a Google News entry's publication_date beats lastmod."""
+    """A sitemap index or urlset; a Google News entry's publication_date beats lastmod.
+
+    Raises Oversized for a gzipped sitemap that inflates past MAX_SITEMAP_BYTES.
+    """
     body = maybe_gunzip(body)
     try:
         root = lxml.etree.fromstring(
@@ -170,15 +172,6 @@ def parse_sitemap(body: bytes) -> SitemapDoc:
             moment = parse_w3c_date(published) or parse_w3c_date(lastmod)
             links.append(Link(url=loc, date=moment, title=title))
     return SitemapDoc(kind, links, is_news)
-
-
-def sitemaps_in_robots(body: bytes, base_url: str) -> list[str]:
-    found = []
-    for line in body.decode("utf-8", errors="replace").splitlines():
-        key, _, value = line.partition(":")
-        if key.strip().lower() == "sitemap" and value.strip():
-            found.append(urljoin(base_url, value.strip()))
-    return found
 
 
 # --- listing pages ------------------------------------------------------------------

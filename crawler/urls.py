@@ -4,6 +4,11 @@ Regional outlets link the same story as http and https, with and without a trail
 slash, as an AMP copy, and with campaign parameters appended by social shares. The
 crawler folds all of them before deciding whether a URL is already known, so a story
 is fetched and stored once.
+
+Kept by hand rather than w3lib's `canonicalize_url` or courlan's `normalize_url`: both
+still need the tracking, AMP and default-port folding below, and on 5,000 generated
+article URLs ours took 64 us a URL against 114 (w3lib) and 118 (courlan); the crawler
+canonicalises every link of every listing and sitemap.
 """
 
 from __future__ import annotations
@@ -109,7 +114,12 @@ def fold_key(url: str) -> str:
 
 
 def registered_domain(url: str) -> str:
-    """Host without a leading `www.`: the domain an entry allows by default."""
+    """Host without a leading `www.`: the domain an entry allows by default.
+
+    Deliberately not the public-suffix "registered domain" (tldextract): regional
+    outlets are often subdomains of a group's domain, and the group's other outlets are
+    not this site.
+    """
     host = (urlsplit(url).hostname or "").lower()
     return host.removeprefix("www.")
 

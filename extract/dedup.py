@@ -31,13 +31,14 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 
 import numpy as np
 from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 from sqlite_utils import Database
 
+from pantau.core.calendar import parse_iso
+from pantau.core.knowledge import Furniture, is_furniture, load_furniture
 from pantau.core.settings import DedupSettings, PantauError
 from pantau.core.store import content_hash, insert_returning_id, utcnow
 
@@ -81,16 +82,16 @@ class Fingerprint:
 class Shingler:
     """Normalised word shingles: case, punctuation and page furniture do not count."""
 
-    def __init__(self, settings: DedupSettings):
+    def __init__(self, settings: DedupSettings, furniture: Furniture | None = None):
         self.size = settings.shingle_words
         self.max_words = settings.max_words
-        self.furniture = [re.compile(p, re.IGNORECASE) for p in settings.furniture_patterns]
+        self.furniture = (furniture or load_furniture()).comparison
 
     def words(self, text: str) -> list[str]:
         words: list[str] = []
         for line in unicodedata.normalize("NFKC", text).splitlines():
             stripped = line.strip().lower()
-            if not stripped or any(p.search(stripped) for p in self.furniture):
+            if not stripped or is_furniture(stripped, self.furniture):
                 continue
             words.extend(_NON_WORD.sub(" ", stripped.replace("_", " ")).split())
             if len(words) >= self.max_words:
@@ -156,22 +157,9 @@ def estimated_containment(jaccard: float, size: int, other_size: int) -> float:
     return min(1.0, shared / smaller)
 
 
-def instant(value: str | None) -> datetime | None:
-    """Parse an ISO date or datetime; naive values count as UTC, dates as their midnight."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(value[:10]), datetime.min.time())
-        except ValueError:
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def earlier(candidate: str | None, current: str | None) -> bool:
-    new, old = instant(candidate), instant(current)
+    """Is one stored time before the other? Naive times count as UTC, dates as midnight."""
+    new, old = parse_iso(candidate, day_prefix=True), parse_iso(current, day_prefix=True)
     if new is None:
         return False
     return old is None or new < old

@@ -14,6 +14,8 @@ COMMAND_MODULES = (
     "crawl",
     "alerts",
     "stories",
+    "cases",
+    "coverage",
     "evaluate",
     "service",
     "demo",

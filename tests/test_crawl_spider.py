@@ -14,8 +14,11 @@ import pytest
 import scrapy
 from conftest import FIXTURES
 from scrapy.http import HtmlResponse, Response, XmlResponse
+from scrapy.utils.test import get_crawler
 
+from crawler import runs
 from crawler.runs import RunRecorder
+from crawler.settings import scrapy_settings
 from crawler.spiders.news import NewsSpider
 from pantau.core import store
 from pantau.core.settings import Settings, SiteConfig
@@ -47,7 +50,10 @@ def make_spider(db_path: Path) -> Iterator[Any]:
             sitemaps=[BASE + "/sitemap_index.xml"],
             listings=options.pop("listings", []),
         )
-        return NewsSpider(site=site, recorder=recorder, settings_model=Settings(), **options)
+        crawler = get_crawler(NewsSpider, scrapy_settings(Settings()))
+        return NewsSpider.from_crawler(
+            crawler, site=site, recorder=recorder, settings_model=Settings(), **options
+        )
 
     yield make
     for db in opened:
@@ -301,17 +307,20 @@ def recorder_for(db_path: Path) -> RunRecorder:
     return recorder
 
 
+def fetched_one_page(recorder: RunRecorder) -> None:
+    recorder.count(runs.PAGES_FETCHED)
+    recorder.count(runs.SOURCES_OK)
+
+
 def test_a_run_with_pages_and_no_failures_is_ok(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.fetched()
-    recorder.sources_ok = 1
+    fetched_one_page(recorder)
     assert recorder.finish() == "ok"
 
 
 def test_a_run_with_some_failures_is_partial_and_names_causes(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.fetched()
-    recorder.sources_ok = 1
+    fetched_one_page(recorder)
     recorder.error(WP1, "http-500", "HTTP 500")
     assert recorder.finish() == "partial"
     row = recorder.db.execute("select failure_causes from crawl_runs").fetchone()
@@ -320,22 +329,21 @@ def test_a_run_with_some_failures_is_partial_and_names_causes(db_path: Path) -> 
 
 def test_robots_and_offsite_skips_alone_do_not_make_a_run_partial(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.fetched()
-    recorder.sources_ok = 1
+    fetched_one_page(recorder)
     recorder.error(WP1, "robots-forbidden")
     assert recorder.finish() == "ok"
 
 
 def test_a_run_where_every_source_failed_is_failed(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.sources_failed = 2
+    recorder.count(runs.SOURCES_FAILED, 2)
     recorder.error(BASE + "/feed/", "dns")
     assert recorder.finish() == "failed"
 
 
 def test_a_crawl_stopped_by_a_signal_is_interrupted(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.fetched()
+    recorder.count(runs.PAGES_FETCHED)
     assert recorder.finish("shutdown") == "interrupted"
 
 
@@ -353,3 +361,76 @@ def test_a_run_left_open_by_a_dead_process_is_marked_interrupted(db_path: Path) 
         str(stale)
         in db.execute("select error from crawl_runs where id = ?", [recorder.run_id]).fetchone()[0]
     )
+
+
+# --- nothing endless -------------------------------------------------------------------
+
+
+def index_of(*locs: str) -> bytes:
+    entries = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
+    return (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{entries}</sitemapindex>"
+    ).encode()
+
+
+def test_a_sitemap_index_that_lists_itself_is_not_fetched_again(make_spider: Any) -> None:
+    spider = make_spider()
+    index = BASE + "/sitemap_index.xml"
+    list(spider.source_requests())  # the run starts by requesting the configured index
+    assert requested(spider.parse_sitemap(respond(index, index_of(index)))) == []
+
+
+def test_a_cycle_of_sitemap_indexes_ends(make_spider: Any) -> None:
+    spider = make_spider(backfill=True)
+    one, two = BASE + "/a-sitemap.xml", BASE + "/b-sitemap.xml"
+    assert requested(spider.parse_sitemap(respond(one, index_of(two)))) == [two]
+    assert requested(spider.parse_sitemap(respond(two, index_of(one)))) == [one]
+    assert requested(spider.parse_sitemap(respond(one, index_of(two)))) == []
+
+
+def test_sitemap_indexes_nested_past_the_depth_limit_are_recorded_not_read(make_spider: Any):
+    spider = make_spider(backfill=True)
+    deep = BASE + "/deep-sitemap.xml?n=3"
+    response = respond(deep, index_of(BASE + "/deep-sitemap.xml?n=4"), {"sitemap_depth": 3})
+    assert requested(spider.parse_sitemap(response)) == []
+    assert spider.recorder.counts.failures == {"sitemap-depth": 1}
+
+
+def endless_listing_page(number: int) -> bytes:
+    """Every ?page=N lists the same two articles and links ?page=N+1."""
+    return (
+        f'<html><head><link rel="next" href="/indeks/?page={number + 1}"></head><body>'
+        '<a href="/read/pj-bupati-larang-pejabat-pasang-foto-bersama-calon/">a</a>'
+        '<a href="/read/kepala-kampung-diminta-tidak-berpihak/">b</a></body></html>'
+    ).encode()
+
+
+def test_a_backfill_listing_page_that_repeats_what_was_seen_ends_the_walk(make_spider: Any):
+    spider = make_spider(backfill=True)
+    meta = {"chain": BASE + "/indeks/", "depth": 1}
+    first = requested(
+        spider.parse_listing(respond(BASE + "/indeks/", endless_listing_page(1), meta))
+    )
+    assert first[-1] == BASE + "/indeks/?page=2"
+    page2 = respond(BASE + "/indeks/?page=2", endless_listing_page(2), {**meta, "depth": 2})
+    assert requested(spider.parse_listing(page2)) == []
+
+
+def test_a_run_stopped_by_its_request_budget_records_the_cause(make_spider: Any) -> None:
+    from crawler.extensions import RunStore
+
+    spider = make_spider()
+    spider.recorder.count(runs.PAGES_FETCHED)
+    spider.recorder.count(runs.SOURCES_OK)
+    RunStore(spider.crawler).spider_closed(spider, "closespider_pagecount")
+    row = spider.db.execute("select status, failure_causes from crawl_runs").fetchone()
+    assert row == ("partial", '{"request-budget": 1}')
+
+
+def test_every_site_run_has_a_request_budget(tmp_path: Path) -> None:
+    from crawler.run import request_budget, spider_class_for
+
+    site = SiteConfig(id="sukamaju", name="Sukamaju Pos", url=BASE + "/")
+    spider_class = spider_class_for(site, tmp_path, request_budget(Settings(), 500))
+    assert spider_class.custom_settings["CLOSESPIDER_PAGECOUNT"] == 5000

@@ -15,7 +15,7 @@ from test_demo_site import free_port_base
 
 from alerts.selection import best_findings
 from pantau.core import store
-from pantau.demo import load_demo
+from pantau.demo.data import load_demo
 
 PROJECT = Path(__file__).resolve().parent.parent
 PANTAU = Path(sys.executable).parent / "pantau"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, date
 
 import pytest
@@ -52,8 +53,6 @@ def test_google_news_sitemap_dates_come_from_publication_date() -> None:
 
 
 def test_gzipped_sitemaps_are_read() -> None:
-    import gzip
-
     raw = gzip.compress(fixture_bytes("wordpress", "post-sitemap.xml"))
     assert len(sources.parse_sitemap(raw).links) == 4
 
@@ -109,6 +108,17 @@ def test_site_ids_come_from_the_domain() -> None:
     assert site_id_for("https://kabar.sukamaju.com/") == "kabar-sukamaju"
 
 
+def test_site_ids_drop_any_public_suffix_not_only_well_known_ones() -> None:
+    assert site_id_for("https://sukamaju.desa.id/") == "sukamaju"
+    assert site_id_for("https://kabar.ponorogo.net.id/") == "kabar-ponorogo"
+
+
+def test_a_gzipped_sitemap_that_inflates_past_the_cap_is_refused() -> None:
+    bomb = gzip.compress(b"<urlset>" + b" " * 200_000 + b"</urlset>")
+    with pytest.raises(sources.Oversized):
+        sources.maybe_gunzip(bomb, limit=100_000)
+
+
 def test_probing_a_wordpress_site_finds_feed_and_yoast_sitemap() -> None:
     with serve_site(SITES / "wordpress") as base:
         found = probe_site(base + "/", SETTINGS)
@@ -140,6 +150,14 @@ def test_probing_respects_robots_txt() -> None:
     files = {"robots.txt": "User-agent: *\nDisallow: /\n", "index.html": "<html></html>"}
     with serve_site(files) as base, pytest.raises(DiscoveryError, match="robots"):
         probe_site(base + "/", SETTINGS)
+
+
+def test_probing_reads_robots_txt_wildcards_as_the_crawl_does() -> None:
+    """Protego, like the crawl's RobotsTxtMiddleware: `/*sitemap` forbids every sitemap."""
+    with serve_site(SITES / "wordpress") as base:
+        base.files["robots.txt"] = b"User-agent: *\nDisallow: /*sitemap\n"
+        found = probe_site(base + "/", SETTINGS)
+    assert found.sitemaps == [] and found.feeds == [base + "/feed/"]
 
 
 def test_an_unreachable_site_cannot_be_probed() -> None:

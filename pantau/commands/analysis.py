@@ -23,6 +23,7 @@ from pantau.commands import (
     settings,
 )
 from pantau.core import store
+from pantau.core.store.findings import articles_to_analyze
 
 log = logging.getLogger(__name__)
 
@@ -193,12 +194,7 @@ def reanalyze(
 
     database = open_database(db)
     detector = load_detector()
-    where = "lang is null or lang = 'id'"
-    params: list[Any] = []
-    if not all_versions:
-        where += " and id not in (select article_id from findings where analyzer_version = ?)"
-        params.append(detector.version)
-    articles = list(store.iter_articles(database, where=where, params=params))
+    articles = articles_to_analyze(database, detector.version, every=all_versions)
     verdicts: dict[str, int] = {}
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("reanalyzing", total=len(articles))

@@ -211,17 +211,14 @@ def sites_check(
 def sites_list(db: DbOption = None) -> None:
     """Configured sites with their sources and last crawl."""
     from pantau.core import store
+    from pantau.core.store.crawl_history import last_run_per_site
 
     current = settings()
     path = database_path(db, current)
     last: dict[str, dict[str, object]] = {}
     if path.exists():
         database = store.open_db(path)
-        for row in database.query(
-            "select site, status, started_at from crawl_runs where id in "
-            "(select max(id) from crawl_runs group by site)"
-        ):
-            last[row["site"]] = row
+        last = last_run_per_site(database)
     table = Table("id", "name", "enabled", "feeds", "sitemaps", "listings", "region", "last crawl")
     for site in load_sites():
         run = last.get(site.id)

@@ -11,7 +11,8 @@ from rich.table import Table
 
 from pantau.commands import app, console, out
 from pantau.core.settings import PROJECT_ROOT
-from pantau.demo import DEFAULT_PORT_BASE, DEMO_DIR, DemoOptions, DemoResult, run_demo
+from pantau.demo.data import DEFAULT_PORT_BASE, DEMO_DIR
+from pantau.demo.run import DemoOptions, DemoResult, run_demo
 
 
 @app.command()

@@ -19,31 +19,20 @@ from pantau.commands import (
     settings,
 )
 from pantau.core import store
+from pantau.core.store.findings import cluster_verdicts
+from pantau.core.store.stories import clear_dedup_index, dedup_matches, stories_with
 
 VERDICT_RANK = {"breach": 2, "advisory": 1, "other": 0}
 
 
 def list_stories(db: Database, min_articles: int = 1) -> list[dict[str, Any]]:
     """Every story with at least `min_articles` articles, most recently grown first."""
-    clusters = db.query(
-        "select c.id, c.title, c.first_article_id, c.first_seen, c.created_at, c.updated_at, "
-        "count(a.id) as size from clusters c join articles a on a.cluster_id = c.id "
-        "group by c.id having count(a.id) >= ? order by c.updated_at desc, c.id desc",
-        [min_articles],
-    )
-    return [describe_story(db, cluster) for cluster in clusters]
+    return [describe_story(db, cluster) for cluster in stories_with(db, min_articles)]
 
 
 def describe_story(db: Database, cluster: dict[str, Any]) -> dict[str, Any]:
     articles = store.cluster_articles(db, cluster["id"])
-    joined = {
-        row["article_id"]: row
-        for row in db.query(
-            "select m.* from dedup_matches m join articles a on a.id = m.article_id "
-            "where a.cluster_id = ?",
-            [cluster["id"]],
-        )
-    }
+    joined = dedup_matches(db, cluster["id"])
     first = next((a for a in articles if a["id"] == cluster["first_article_id"]), None)
     if first is None and articles:
         first = articles[0]
@@ -75,15 +64,8 @@ def _article(row: dict[str, Any], joined: dict[int, dict[str, Any]]) -> dict[str
 
 
 def best_finding(db: Database, cluster_id: int) -> dict[str, Any] | None:
-    """The strongest newest finding among the story's articles: what the story is about."""
-    rows = list(
-        db.query(
-            "select f.verdict, f.score, f.article_id from articles a join findings f "
-            "on f.article_id = a.id and f.id = (select max(id) from findings "
-            "where article_id = a.id) where a.cluster_id = ?",
-            [cluster_id],
-        )
-    )
+    """The strongest latest finding among the story's articles: what the story is about."""
+    rows = cluster_verdicts(db, cluster_id)
     if not rows:
         return None
     best = max(rows, key=lambda r: (VERDICT_RANK.get(r["verdict"], 0), r["score"] or 0.0))
@@ -129,7 +111,7 @@ def stories_reindex(db: DbOption = None) -> None:
     """Rebuild the copy-finding index from stored texts after changing dedup settings."""
     current = settings()
     database = open_database(db, current)
-    database.execute("delete from dedup_meta")
+    clear_dedup_index(database)
     from extract.dedup import StoryIndex  # datasketch pulls in scipy: load only here
 
     count = StoryIndex(database, current.dedup).rebuild()

@@ -288,6 +288,42 @@ def m050_fts_follows_text_only(db: Database) -> None:
     )
 
 
+@migrations()
+def m090_cases(db: Database) -> None:
+    """Case threads: stories of one suspected breach across outlets and days.
+
+    A case keeps its id while it grows (`pantau cases`, the digest), so an office is told
+    of a case once as new and afterwards only of its progress. A story may belong to
+    several cases (a round-up of two cases).
+    """
+    # AUTOINCREMENT: the id of a case that merged into another is never handed out again.
+    db.execute(
+        "create table cases (id integer primary key autoincrement, region_code text, "
+        "region_name text, province text, accused text, violations text, stage text, "
+        "first_seen text, updated_at text, created_at text)"
+    )
+    db.execute(
+        "create table case_stories (case_id integer not null references cases(id), "
+        "cluster_id integer not null references clusters(id), "
+        "primary key (case_id, cluster_id)) without rowid"
+    )
+    db.execute("create index case_stories_cluster on case_stories (cluster_id)")
+    db.table("case_events").create(
+        {
+            "case_id": int,
+            "seq": int,
+            "stage": str,
+            "label": str,
+            "date": str,
+            "article_id": int,
+            "url": str,
+            "sentence": str,
+        },
+        pk=("case_id", "stage"),
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+
+
 # --- the review workspace (numbered from 100 so they sort after the pipeline's own) ------
 
 

@@ -20,8 +20,9 @@ import pytest
 from loopback import serve_site
 from smtp_server import SmtpServer
 
-from pantau import scheduler
 from pantau.core import store
+from pantau.service.crawls import CrawlRunner
+from pantau.service.state import ScheduleState
 
 pytestmark = pytest.mark.slow
 
@@ -253,9 +254,9 @@ def test_digest_missed_while_stopped_runs_once_when_the_service_is_back(setup: S
 
 def test_a_crawl_running_past_its_time_limit_is_stopped_and_its_run_closed(setup: Setup) -> None:
     store.open_db(setup.db).close()
-    state = scheduler.ScheduleState(setup.db)
+    state = ScheduleState(setup.db)
     state.ensure("crawl:warta", "crawl", "warta")
-    runner = scheduler.CrawlRunner(setup.db, setup.config, state, max_run_seconds=1.0)
+    runner = CrawlRunner(setup.db, setup.config, state, max_run_seconds=1.0)
     assert runner.crawl("warta") == "timed out"
     assert setup.crawl_state()["last_result"] == "timed out"
     assert not setup.rows("select id from crawl_runs where finished_at is null")

@@ -15,18 +15,16 @@ import pytest
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from pantau import scheduler
+from alerts.ledger import offices_due_for_retry
 from pantau.core import store
 from pantau.core.settings import ConfigError
-from pantau.scheduler import (
-    AlreadyRunningError,
-    InstanceLock,
-    close_interrupted_crawl_runs,
-    first_crawl_time,
-    latest_daily_slot,
-    missed_digest_slot,
-    running_scheduler,
-)
+from pantau.service.config import crawl_trigger, load_service_config
+from pantau.service.crawls import close_interrupted_crawl_runs
+from pantau.service.digests import DigestRunner
+from pantau.service.lock import AlreadyRunningError, InstanceLock, running_scheduler
+from pantau.service.logs import JsonLogFormatter
+from pantau.service.state import DIGEST_JOB_ID, ScheduleState
+from pantau.service.timing import first_crawl_time, latest_daily_slot, missed_digest_slot
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 SEVEN = time(7, 0)
@@ -143,13 +141,13 @@ def test_bad_cron_expression_names_the_site(tmp_path: Path) -> None:
         "sites:\n  - {id: lampost, name: L, url: 'http://127.0.0.1/', cron: '61 * * * *'}\n",
     )
     with pytest.raises(ConfigError, match=r"sites.yaml: site 'lampost': cron '61 \* \* \* \*'"):
-        scheduler.load_service_config(directory)
+        load_service_config(directory)
 
 
 def test_unknown_time_zone_is_a_config_error(tmp_path: Path) -> None:
     directory = write_config(tmp_path, "sites: []\n", "digest:\n  timezone: Asia/Jakrta\n")
     with pytest.raises(ConfigError, match="digest.timezone: unknown time zone 'Asia/Jakrta'"):
-        scheduler.load_service_config(directory)
+        load_service_config(directory)
 
 
 def test_site_interval_in_seconds_beats_minutes_and_default(tmp_path: Path) -> None:
@@ -159,8 +157,8 @@ def test_site_interval_in_seconds_beats_minutes_and_default(tmp_path: Path) -> N
         " interval_minutes: 30}\n  - {id: b, name: B, url: 'http://127.0.0.1/'}\n",
         "crawl:\n  default_interval_minutes: 45\n  jitter_seconds: 0\n",
     )
-    config = scheduler.load_service_config(directory)
-    a, b = (scheduler.crawl_trigger(site, config) for site in config.sites)
+    config = load_service_config(directory)
+    a, b = (crawl_trigger(site, config) for site in config.sites)
     assert isinstance(a, IntervalTrigger) and a.interval == timedelta(seconds=2)
     assert isinstance(b, IntervalTrigger) and b.interval == timedelta(minutes=45)
 
@@ -189,7 +187,7 @@ def test_lock_of_a_killed_process_does_not_block_a_new_start(db_path: Path) -> N
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from pantau.scheduler import "
+            "import sys, time; from pathlib import Path; from pantau.service.lock import "
             "InstanceLock; lock = InstanceLock(Path(sys.argv[1])); lock.acquire(); print('locked', "
             "flush=True); time.sleep(60)",
             str(db_path),
@@ -230,13 +228,13 @@ def test_crawl_run_of_a_dead_process_is_closed_as_interrupted(db) -> None:
 
 def test_digest_slot_already_completed_is_skipped(tmp_path: Path, db_path: Path) -> None:
     store.open_db(db_path).close()
-    config = scheduler.load_service_config(write_config(tmp_path / "cfg", "sites: []\n"))
-    state = scheduler.ScheduleState(db_path)
-    state.ensure(scheduler.DIGEST_JOB_ID, "digest", "all offices")
-    state.finished(scheduler.DIGEST_JOB_ID, "1 sent", jakarta(7))
-    runner = scheduler.DigestRunner(db_path, state, config)
+    config = load_service_config(write_config(tmp_path / "cfg", "sites: []\n"))
+    state = ScheduleState(db_path)
+    state.ensure(DIGEST_JOB_ID, "digest", "all offices")
+    state.finished(DIGEST_JOB_ID, "1 sent", jakarta(7))
+    runner = DigestRunner(db_path, state, config)
     assert runner.run(jakarta(7)) == "skipped"
-    assert state.get(scheduler.DIGEST_JOB_ID)["run_count"] == 1  # type: ignore[index]
+    assert state.get(DIGEST_JOB_ID)["run_count"] == 1  # type: ignore[index]
 
 
 def test_only_offices_whose_backoff_has_passed_are_retried(db) -> None:
@@ -256,7 +254,7 @@ def test_only_offices_whose_backoff_has_passed_are_retried(db) -> None:
                 "next_attempt_at": due.isoformat() if due else None,
             }
         )
-    assert scheduler.offices_due_for_retry(db, now) == {"a"}
+    assert offices_due_for_retry(db, now) == {"a"}
 
 
 def test_json_log_lines_parse_and_carry_the_exception() -> None:
@@ -272,6 +270,6 @@ def test_json_log_lines_parse_and_carry_the_exception() -> None:
             ("x",),
             sys.exc_info(),
         )
-    entry = json.loads(scheduler.JsonLogFormatter().format(record))
+    entry = json.loads(JsonLogFormatter().format(record))
     assert entry["level"] == "ERROR" and entry["message"] == "digest x failed"
     assert "RuntimeError: smtp down" in entry["exception"]

@@ -1,0 +1,150 @@
+"""What every Pantau spider does whatever it reads: count, report failures, read sources.
+
+A spider counts in Scrapy's stats collector and says that something failed with the
+`failure_noted` signal; the store extension (crawler/extensions.py) turns both into the
+crawl_runs row. Source requests (feeds, sitemaps, listings) are sent conditionally with
+the validators of the last good crawl and queued before any article.
+
+Request metadata holds only plain values so the queue can be persisted in JOBDIR and a
+killed crawl resumed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler import runs
+from crawler.failures import classify
+from crawler.runs import RunRecorder
+from crawler.signals import failure_noted
+from crawler.urls import fold_key, registered_domain
+from pantau.core.settings import Settings, SiteConfig
+from pantau.core.store import crawls
+
+SOURCE_PRIORITY = 1_000_000
+
+
+class BaseSpider(scrapy.Spider):
+    def __init__(
+        self,
+        site: SiteConfig,
+        recorder: RunRecorder,
+        settings_model: Settings,
+        since: date | None = None,
+        max_pages: int = 500,
+        backfill: bool = False,
+        conditional: bool = True,
+        **kwargs: Any,
+    ):
+        super().__init__(name=f"news:{site.id}", **kwargs)
+        self.site = site
+        self.recorder = recorder
+        self.settings_model = settings_model
+        self.db = recorder.db
+        self.since = since
+        self.max_pages = max_pages
+        self.backfill = backfill
+        self.conditional = conditional
+        hosts = [site.url, *site.feeds, *site.sitemaps, *site.listings]
+        self.domains = sorted({registered_domain(u) for u in hosts} | set(site.allowed_domains))
+        self.allowed_domains = list(self.domains)
+        self.article_domains = sorted({registered_domain(site.url), *site.allowed_domains})
+        self.validators: dict[str, dict[str, str | None]] = {}
+        self.sources_requested: set[str] = set()  # a source is read once a run
+
+    # --- counting and failures ---------------------------------------------------------
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.recorder.count(key, n)
+
+    def fail(self, url: str, cause: str, detail: str = "") -> None:
+        self.crawler.signals.send_catch_log(
+            signal=failure_noted, spider=self, url=url, cause=cause, detail=detail
+        )
+
+    # --- sources ----------------------------------------------------------------------
+
+    def source_request(
+        self,
+        url: str,
+        callback: Any,
+        meta: dict[str, Any] | None = None,
+        priority: int = 0,
+        conditional: bool = True,
+    ) -> scrapy.Request | None:
+        """The request for a source, or None when this run has requested it already.
+
+        A sitemap index that lists itself, a cycle of indexes, a listing whose "next"
+        link points back: each would be fetched for ever without this visited set.
+        """
+        key = fold_key(url)
+        if key in self.sources_requested:
+            return None
+        self.sources_requested.add(key)
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.source_failed,
+            meta={"source": True, "handle_httpstatus_list": [304], **(meta or {})},
+            headers=self.cached_validators(url) if conditional else {},
+            priority=SOURCE_PRIORITY + priority,
+            dont_filter=True,
+        )
+
+    def cached_validators(self, url: str) -> dict[str, str]:
+        """Conditional-request headers for a source unchanged since the last good crawl."""
+        if not self.conditional:
+            return {}
+        etag, last_modified = crawls.source_validators(self.db, url)
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        return headers
+
+    def source_fetched(self, response: Response) -> bool:
+        """Count a source; False when it answered 304 (nothing new since last time)."""
+        self.count(runs.PAGES_FETCHED)
+        self.count(runs.SOURCES_OK)
+        if response.status == 304:
+            return False
+        etag, last_modified = header(response, "ETag"), header(response, "Last-Modified")
+        if etag or last_modified:
+            url = first_url(response.request) if response.request else response.url
+            self.validators[url] = {"etag": etag, "last_modified": last_modified}
+        return True
+
+    def source_failed(self, failure: Failure) -> None:
+        cause, detail = classify(failure)
+        self.count(runs.SOURCES_FAILED)
+        self.fail(first_url(failed_request(failure)), cause, detail)
+
+
+def day_number(moment: datetime | date | None) -> int:
+    """Newer items first: the scheduler pops higher priorities earlier."""
+    if moment is None:
+        return 0
+    day = moment.date() if isinstance(moment, datetime) else moment
+    return (day - date(2000, 1, 1)).days
+
+
+def header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def first_url(request: scrapy.Request) -> str:
+    """The URL as first requested, before any redirect: what the operator knows it by."""
+    return str(request.meta.get("redirect_urls", [request.url])[0])
+
+
+def failed_request(failure: Failure) -> scrapy.Request:
+    """Scrapy attaches the request to the failure it hands an errback."""
+    request: scrapy.Request = failure.request  # type: ignore[attr-defined]
+    return request
