@@ -397,3 +397,12 @@ def test_pages_forbid_scripts_and_framing(site):
     assert "default-src 'none'" in headers["content-security-policy"]
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_story_page_shows_the_case_thread_and_its_timeline(site, clusters, db):
+    from pantau.case_threads import refresh_cases
+
+    refresh_cases(db)
+    page = log_in(site, "kabkota-17.08").get(f"/findings/{clusters['sekda-kepahiang']}").text
+    assert "Kasus " in page and "Dilaporkan / ditemukan" in page
+    assert 'id="kasus-' in page

@@ -261,6 +261,7 @@ class Workspace:
             reviews.history(db, cluster_id),
             self.catalog(),
             self.zone,
+            worklist.story_cases(db, cluster_id),
         )
         context = {"user": user, "story": page, "error": error, "reviews": reviews}
         return self.render(request, "story.html.j2", context, status=400 if error else 200)

@@ -340,3 +340,32 @@ def _json_list(value: str | None) -> list[Any]:
     except ValueError:
         return []
     return loaded if isinstance(loaded, list) else []
+
+
+def story_cases(db: Database, cluster_id: int) -> list[dict[str, Any]]:
+    """The saved case threads a story belongs to, with their stories and timelines.
+
+    Read as saved by the last `pantau cases` or digest run; the workspace does not relink.
+    """
+    cases = []
+    for row in db.query(
+        "select c.id, c.stage, c.first_seen, c.updated_at from cases c "
+        "join case_stories s on s.case_id = c.id where s.cluster_id = ? order by c.id",
+        [cluster_id],
+    ):
+        stories = [
+            r[0]
+            for r in db.execute(
+                "select cluster_id from case_stories where case_id = ? order by cluster_id",
+                [row["id"]],
+            ).fetchall()
+        ]
+        events = list(
+            db.query(
+                "select stage, label, date, url, sentence from case_events "
+                "where case_id = ? order by seq",
+                [row["id"]],
+            )
+        )
+        cases.append({**row, "stories": stories, "events": events})
+    return cases
