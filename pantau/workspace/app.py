@@ -33,7 +33,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from alerts.categories import Catalog, load_catalog
-from alerts.render import clean_text, format_moment
+from alerts.render import clean_text, format_moment, short_date
 from pantau.core import store
 from pantau.core.settings import OfficeConfig, SiteConfig
 from pantau.core.store import accounts, reviews, worklist
@@ -326,15 +326,20 @@ class Workspace:
     def _charts(self, rows: list[worklist.StoryRow]) -> list[charts.Chart]:
         catalog = self.catalog()
         kinds = load_kinds()
+        # The twelve weeks up to the latest story, so a quiet spell or an archive still shows
+        # its shape; "until" says which weeks they are.
         today = datetime.now(self.zone).date()
         days = [d for d in (_day(row.first_seen, self.zone) for row in rows) if d]
+        last = min(today, max(days, default=today))
         by_category = Counter(catalog.get(c).label for row in rows for c in row.violations)
         by_kind = Counter(
             kinds.kind_of(person.get("position")) for row in rows for person in row.officials
         )
         by_region = Counter(clean_text(row.region_name) or "Tidak teridentifikasi" for row in rows)
         return [
-            charts.week_chart("Temuan per minggu (12 minggu terakhir)", days, today),
+            charts.week_chart(
+                f"Temuan per minggu (12 minggu sampai {short_date(last)})", days, last
+            ),
             charts.row_chart("Menurut kategori pelanggaran", by_category),
             charts.row_chart("Menurut jenis terduga", by_kind),
             charts.row_chart("Menurut kabupaten/kota", by_region),
