@@ -154,7 +154,6 @@ class OutletView:
     url: str | None
     shown_url: str
     time: str
-    copied_from: str | None = None
 
 
 @dataclass
@@ -274,7 +273,6 @@ def outlet_view(outlet: Outlet, zone: ZoneInfo) -> OutletView:
         url=url,
         shown_url=shorten(outlet.url, 90),
         time=format_moment(outlet.seen_at, zone),
-        copied_from=shorten(outlet.copied_from, NAME_LIMIT) if outlet.copied_from else None,
     )
 
 

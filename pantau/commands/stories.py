@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 from sqlite_utils import Database
 
-from extract.provenance import CopyChanges, copy_changes
 from pantau.commands import (
     DbOption,
     FormatOption,
@@ -21,13 +20,7 @@ from pantau.commands import (
 )
 from pantau.core import store
 from pantau.core.store.findings import cluster_verdicts
-from pantau.core.store.stories import (
-    clear_dedup_index,
-    copy_sources,
-    dedup_matches,
-    stories_with,
-    story_texts,
-)
+from pantau.core.store.stories import clear_dedup_index, dedup_matches, stories_with
 
 VERDICT_RANK = {"breach": 2, "advisory": 1, "other": 0}
 
@@ -40,9 +33,6 @@ def list_stories(db: Database, min_articles: int = 1) -> list[dict[str, Any]]:
 def describe_story(db: Database, cluster: dict[str, Any]) -> dict[str, Any]:
     articles = store.cluster_articles(db, cluster["id"])
     joined = dedup_matches(db, cluster["id"])
-    sources = copy_sources(db, cluster["id"])
-    changes = copy_changes(story_texts(db, cluster["id"]), sources) if len(articles) > 1 else {}
-    urls = {a["id"]: a["url"] for a in articles}
     first = next((a for a in articles if a["id"] == cluster["first_article_id"]), None)
     if first is None and articles:
         first = articles[0]
@@ -52,9 +42,7 @@ def describe_story(db: Database, cluster: dict[str, Any]) -> dict[str, Any]:
         "first_seen": cluster["first_seen"],
         "updated_at": cluster["updated_at"],
         "first_article": _article(first, joined) if first else None,
-        "articles": [
-            _article(a, joined) | provenance(a["id"], sources, changes, urls) for a in articles
-        ],
+        "articles": [_article(a, joined) for a in articles],
         "outlets": len({a["site"] for a in articles}),
         "finding": best_finding(db, cluster["id"]),
     }
@@ -72,29 +60,6 @@ def _article(row: dict[str, Any], joined: dict[int, dict[str, Any]]) -> dict[str
         "match": match.get("method"),
         "jaccard": match.get("jaccard"),
         "containment": match.get("containment"),
-    }
-
-
-def provenance(
-    article_id: int,
-    sources: dict[int, int | None],
-    changes: dict[int, CopyChanges],
-    urls: dict[int, str],
-) -> dict[str, Any]:
-    """Whether the article is the original or a copy, of which article, with what changes."""
-    source = sources.get(article_id)
-    if source is None:
-        return {"role": "original", "copied_from": None, "changes": None}
-    change = changes.get(article_id, CopyChanges())
-    return {
-        "role": "copy",
-        "copied_from": urls.get(source),
-        "changes": {
-            "added": change.added_count,
-            "removed": change.removed_count,
-            "added_sentences": change.added,
-            "removed_sentences": change.removed,
-        },
     }
 
 

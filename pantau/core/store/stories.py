@@ -91,36 +91,3 @@ def best_breach_findings(
     for row in db.query(sql, params):
         best.setdefault(row["cluster_id"], row)
     return best
-
-
-def copy_sources(db: Database, cluster_id: int) -> dict[int, int | None]:
-    """Article id -> the article of the story it copied (None for the original).
-
-    The earliest article is the original. Any other copied the article dedup matched it
-    against when that one is earlier (an edited copy of a copy), else the original.
-    """
-    rows = list(
-        db.query(
-            "select a.id, m.matched_article_id from articles a "
-            "left join dedup_matches m on m.article_id = a.id where a.cluster_id = ? "
-            "order by coalesce(a.published, a.fetched_at), a.id",
-            [cluster_id],
-        )
-    )
-    if not rows:
-        return {}
-    order = {row["id"]: n for n, row in enumerate(rows)}
-    original = rows[0]["id"]
-    sources: dict[int, int | None] = {original: None}
-    for row in rows[1:]:
-        matched = row["matched_article_id"]
-        earlier = matched in order and order[matched] < order[row["id"]]
-        sources[row["id"]] = matched if earlier else original
-    return sources
-
-
-def story_texts(db: Database, cluster_id: int) -> dict[int, str]:
-    return {
-        row["id"]: row["text"] or ""
-        for row in db.query("select id, text from articles where cluster_id = ?", [cluster_id])
-    }
