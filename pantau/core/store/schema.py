@@ -377,3 +377,13 @@ def m101_review_records(db: Database) -> None:
         "create trigger reviews_no_delete before delete on reviews begin "
         "select raise(abort, 'reviews are append-only'); end"
     )
+
+
+@migrations()
+def m110_refused_recipients(db: Database) -> None:
+    """A digest that reached some recipients but not others retries only the refused ones:
+    `refused_next_at` is when (null: nothing left to retry), `refused_attempts` how often."""
+    digests = db.table("digests")
+    digests.add_column("refused_attempts", int, not_null_default=0)
+    digests.add_column("refused_next_at", str)
+    digests.create_index(["refused_next_at"])
