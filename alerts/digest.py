@@ -20,10 +20,17 @@ from sqlite_utils import Database
 from alerts import ledger
 from alerts.categories import Catalog, load_catalog
 from alerts.mailer import DeliveryUncertain, MailError, SendAborted, send_message
-from alerts.offices import invalid_addresses, min_score, recipients
+from alerts.offices import min_score, recipients
 from alerts.render import Rendered, build_message, render_digest
-from alerts.selection import Selection, StoryPool, select_for_office
-from pantau.core.settings import OfficeConfig, PantauError, Settings, resolve_path
+from alerts.selection import Selection, StoryPool, select_for_office, with_site_names
+from pantau.core.settings import (
+    ConfigError,
+    OfficeConfig,
+    PantauError,
+    Settings,
+    load_sites,
+    resolve_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +67,7 @@ class _Run:
     since: datetime | None
     out_dir: Path | None
     pool: StoryPool
+    site_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -97,6 +105,7 @@ def run_digests(
         since=_aware(since) if since else None,
         out_dir=out_dir,
         pool=StoryPool(db),
+        site_names=site_names(),
     )
     notices = [] if dry_run else ledger.reconcile(db, run.now)
     for notice in notices:
@@ -113,6 +122,16 @@ def run_digests(
             report.error = "; ".join(filter(None, [report.error, *earlier]))
         reports.append(report)
     return reports
+
+
+def site_names() -> dict[str, str]:
+    """Site id -> the outlet's name in sites.yaml; a broken sites.yaml never stops a digest
+    (the crawl reports it), the ids are shown instead."""
+    try:
+        return {site.id: site.name for site in load_sites()}
+    except ConfigError as exc:
+        log.warning("outlet names from sites.yaml unavailable: %s", exc)
+        return {}
 
 
 def _aware(moment: datetime) -> datetime:
@@ -133,7 +152,7 @@ def _select(run: _Run, office: OfficeConfig) -> Selection:
 def _render(run: _Run, office: OfficeConfig, selection: Selection) -> Rendered:
     return render_digest(
         office,
-        selection,
+        with_site_names(selection, run.site_names),
         catalog=run.catalog,
         day=run.local_date,
         generated_at=run.now,
@@ -169,16 +188,10 @@ def _write_files(
 
 
 def _unsendable(office: OfficeConfig) -> OfficeReport | None:
-    """An office whose recipients cannot be used: skipped (none) or failed (malformed)."""
+    """An office without recipients is skipped (malformed addresses fail at load)."""
     if not recipients(office):
         log.warning("office %s (%s) has no recipients: skipped", office.id, office.name)
         return OfficeReport(office.id, "skipped", error="no recipients (to/cc) in offices.yaml")
-    if bad := invalid_addresses(office):
-        listed = ", ".join(repr(entry) for entry in bad)
-        log.error("office %s: invalid address(es) %s", office.id, listed)
-        return OfficeReport(
-            office.id, "failed", error=f"invalid address(es) in offices.yaml: {listed}"
-        )
     return None
 
 
@@ -196,7 +209,7 @@ def _dry_run(run: _Run, office: OfficeConfig) -> OfficeReport:
         office.id,
         "dry-run",
         stories=len(selection.stories),
-        updates=len(selection.updates),
+        updates=len(selection.updates) + len(selection.progress),
         held_back=selection.held_back,
         recipients=recipients(office),
         message_id=str(message["Message-ID"]),
@@ -236,7 +249,7 @@ def _send_digest(run: _Run, office: OfficeConfig) -> OfficeReport:
         office.id,
         "failed",
         stories=len(selection.stories),
-        updates=len(selection.updates),
+        updates=len(selection.updates) + len(selection.progress),
         held_back=selection.held_back,
         recipients=to,
         message_id=message_id,

@@ -67,6 +67,7 @@ def scrapy_settings(settings: Settings, job_dir: Path | None = None) -> dict[str
         "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
         "RETRY_GIVE_UP_LOG_LEVEL": "INFO",
         "PANTAU_RETRY_BACKOFF": retry_backoff_base(settings),
+        "PANTAU_MAX_RETRY_AFTER": crawl.max_retry_after,
         "REDIRECT_ENABLED": True,
         "REDIRECT_MAX_TIMES": crawl.redirect_max,
         "METAREFRESH_ENABLED": False,
@@ -87,6 +88,8 @@ def scrapy_settings(settings: Settings, job_dir: Path | None = None) -> dict[str
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             "crawler.middlewares.SchemeGuardMiddleware": 40,
             "crawler.middlewares.KnownUrlMiddleware": 45,
+            # SchemeGuardMiddleware is the one scope check (scheme, host and port).
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.middlewares.RobotsMiddleware": 100,
             "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,

@@ -91,6 +91,9 @@ def digest(
             f"{path}: this database has never crawled or ingested anything (a new or wrong "
             "--db?); nothing is sent from it without --yes"
         )
+    from pantau.case_threads import refresh_cases  # the case linker loads only here
+
+    refresh_cases(database)  # a later report of a known case is its progress, not news
     reports = run_digests(
         database,
         current,

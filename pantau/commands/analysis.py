@@ -57,11 +57,10 @@ def print_jsonl(obj: dict[str, Any]) -> None:
 @app.command()
 def analyze(paths: PathsArgument, fmt: FormatOption = "jsonl") -> None:
     """Detect suspected breaches in local article files and print one finding per file."""
-    from extract.detect import load_detector
     from extract.text import ExtractionError, read_document
 
     check_format(fmt)
-    detector = load_detector()
+    detector = None  # loaded (seconds) once a file has passed reading: bad input fails fast
     failures = 0
     rows: list[dict[str, Any]] = []
     for path in expand_paths(paths):
@@ -71,6 +70,8 @@ def analyze(paths: PathsArgument, fmt: FormatOption = "jsonl") -> None:
             console.print(f"[red]skipped[/red] {escape(str(exc))}", markup=True, highlight=False)
             failures += 1
             continue
+        if detector is None:
+            detector = _load_detector()
         finding = detector.analyze(article) if article.is_indonesian else None
         result = {"source": str(path), "title": article.title, "lang": article.lang}
         result.update((finding or _unanalysed(detector.version)).to_dict())
@@ -82,6 +83,13 @@ def analyze(paths: PathsArgument, fmt: FormatOption = "jsonl") -> None:
         out.print(findings_table(rows))
     if failures:
         raise typer.Exit(1)
+
+
+def _load_detector() -> Any:
+    """Imported and loaded only when a file needs it: spaCy and the rules take seconds."""
+    from extract.detect import load_detector
+
+    return load_detector()
 
 
 def _unanalysed(version: str) -> Any:

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from pantau.commands import TextTable, app, console, out
 from pantau.core.settings import project_root
-from pantau.demo.data import DEFAULT_PORT_BASE
+from pantau.demo.data import DEFAULT_PORT_BASE, DEMO_DIR
 from pantau.demo.run import DemoOptions, DemoResult, run_demo
 
 
@@ -101,6 +101,25 @@ def print_summary(result: DemoResult) -> None:
         )
     elif sent == 0:
         screen.print("No suspected breach reached the digest threshold, so nothing was sent.")
+    print_workspace_hint(screen, result)
+
+
+def print_workspace_hint(screen: Console, result: DemoResult) -> None:
+    """How to open the review workspace on the demo database (the demo starts nothing more)."""
+    from pantau.commands.workspace import ensure_demo_account
+
+    office = next((o.office for o in result.offices if o.office.level == "ri"), None)
+    if office is None:
+        return
+    email, password = ensure_demo_account(result.db_path, office.id)
+    options = f"--db {shown(result.db_path)} --offices {shown(DEMO_DIR / 'offices.yaml')}"
+    for line in (
+        "Review workspace (the page the digests link to), on the demo database:",
+        f"  .venv/bin/pantau serve {options}",
+        f"  then open http://127.0.0.1:8000/findings and log in as {email} / {password}"
+        f" ({office.name}); `pantau users add EMAIL --office ID {options}` adds another.",
+    ):
+        screen.print(line, highlight=False, markup=False)
 
 
 def outlets_table(result: DemoResult) -> TextTable:

@@ -12,10 +12,18 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic.networks import validate_email
 
 # What the program ships beside its code: the default config and rules (config/) and its
 # data (data/: demo outlets, region data). In a source checkout they are the repository's
@@ -109,6 +117,7 @@ class CrawlSettings(SettingsModel):
     max_body_bytes: int = Field(default("crawl.max_body_bytes"), ge=1024)
     retry_times: int = Field(default("crawl.retry_times"), ge=0)
     redirect_max: int = Field(default("crawl.redirect_max"), ge=0)
+    max_retry_after: float = Field(default("crawl.max_retry_after"), ge=0)
     default_interval_minutes: int = Field(default("crawl.default_interval_minutes"), ge=1)
     max_concurrent_crawls: int = Field(default("crawl.max_concurrent_crawls"), ge=1)
     jitter_seconds: int = Field(default("crawl.jitter_seconds"), ge=0)
@@ -218,13 +227,23 @@ class SitesFile(StrictModel):
 # --- offices.yaml -------------------------------------------------------------------
 
 
+def _mail_address(entry: str) -> str:
+    """`a@b.id` or `Nama <a@b.id>`, checked as pydantic's EmailStr checks (email-validator)."""
+    validate_email(entry)
+    return entry
+
+
+# A To/Cc entry, refused at load (naming the office) rather than at send time.
+MailAddress = Annotated[str, AfterValidator(_mail_address)]
+
+
 class OfficeConfig(StrictModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     name: str
     level: Literal["ri", "provinsi", "kabkota"]
     regions: list[str] = []
-    to: list[str] = []
-    cc: list[str] = []
+    to: list[MailAddress] = []
+    cc: list[MailAddress] = []
     min_score: float | None = Field(None, ge=0, le=1)
     send_empty: bool = False
 

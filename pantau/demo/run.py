@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pantau.case_threads import refresh_cases
 from pantau.core import store
 from pantau.core.settings import Settings, resolve_path
 from pantau.demo.data import DEFAULT_PORT_BASE, DEMO_DIR, HOST, DemoError, Outlet, load_demo
@@ -121,6 +122,7 @@ def run_demo(
         mark = time.monotonic()
         db = store.open_db(db_path)
         try:
+            refresh_cases(db)
             reports = run_digests(db, settings, data.offices)
             timings["digest"] = time.monotonic() - mark
             result = DemoResult(

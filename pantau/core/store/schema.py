@@ -380,7 +380,19 @@ def m101_review_records(db: Database) -> None:
 
 
 @migrations()
-def m110_refused_recipients(db: Database) -> None:
+def m110_crawl_retry_after(db: Database) -> None:
+    """When a site asked the crawler to come back (Retry-After on a 429 or 503).
+
+    The next crawl of the site waits until then (bounded by crawl.max_retry_after), so
+    a site that asked for a pause is not hit again by the next scheduled run.
+    """
+    db.table("crawl_retry_after").create(
+        {"site": str, "not_before": str, "noted_at": str}, pk="site"
+    )
+
+
+@migrations()
+def m120_refused_recipients(db: Database) -> None:
     """A digest that reached some recipients but not others retries only the refused ones:
     `refused_next_at` is when (null: nothing left to retry), `refused_attempts` how often."""
     digests = db.table("digests")
