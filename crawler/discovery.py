@@ -40,6 +40,7 @@ SITEMAP_PATHS = (
 )
 LISTING_HINT = re.compile(r"/(kategori|category|rubrik|kanal|berita|news|indeks)(/|$)", re.I)
 PROBE_MAX_BYTES = 5 * 1024 * 1024
+ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: parse at least the first 500 KiB
 MIN_PATTERN_SHARE = 0.8
 
 
@@ -87,13 +88,19 @@ class Prober:
         self.max_bytes = min(crawl.max_body_bytes, PROBE_MAX_BYTES)
         self.obey_robots = crawl.obey_robots
         self.robots: dict[str, Protego] = {}
+        self.problems: list[str] = []  # what the probe noticed on the way (sites add shows it)
 
     def robots_for(self, url: str) -> Protego:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         if origin not in self.robots:
-            fetched = self.fetch_raw(origin + "/robots.txt")
+            fetched = self.fetch_raw(origin + "/robots.txt", truncate_at=ROBOTS_MAX_BYTES)
             body = fetched.body if fetched and fetched.status == 200 else b""
+            if len(body) >= ROBOTS_MAX_BYTES:
+                self.problems.append(
+                    f"{origin}/robots.txt is over {ROBOTS_MAX_BYTES} bytes: its first "
+                    f"{ROBOTS_MAX_BYTES} were read"
+                )
             self.robots[origin] = Protego.parse(body.decode("utf-8", errors="replace"))
         return self.robots[origin]
 
@@ -112,15 +119,22 @@ class Prober:
         log.info("probe: %s is not the site's scheme, host and port: not fetched", url)
         return False
 
-    def fetch_raw(self, url: str) -> Fetched | None:
+    def fetch_raw(self, url: str, truncate_at: int | None = None) -> Fetched | None:
+        """The URL's body, None when unreachable or over the size cap.
+
+        With `truncate_at`, a longer body is cut there instead of refused (robots.txt).
+        """
         if not self.in_scope(url):
             return None
         request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})
         try:
             with self.opener.open(request, timeout=self.timeout) as response:
-                body = response.read(self.max_bytes + 1)
-                if len(body) > self.max_bytes:
-                    return None
+                if truncate_at is not None:
+                    body = response.read(truncate_at)
+                else:
+                    body = response.read(self.max_bytes + 1)
+                    if len(body) > self.max_bytes:
+                        return None
                 return Fetched(
                     response.geturl(),
                     response.status,
@@ -227,6 +241,7 @@ def probe_site(url: str, settings: Settings) -> Discovery:
         if not home_articles:
             found.problems.append("no feed, no sitemap and no article links on the home page")
     found.region = guess_region(found.name)
+    found.problems += prober.problems
     return found
 
 

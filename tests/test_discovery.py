@@ -230,3 +230,19 @@ def test_a_page_in_a_declared_single_byte_charset_is_decoded_with_it() -> None:
 def test_valid_utf8_is_passed_through_unchanged() -> None:
     page = "<p>“Kutipan”</p>".encode()
     assert sources.utf8_page(None, page) is page
+
+
+def test_a_robots_txt_over_the_size_cap_is_read_up_to_500_kib_not_ignored() -> None:
+    small_cap = Settings(crawl=CrawlSettings(max_body_bytes=100_000))
+    robots = "User-agent: *\nDisallow: /\n" + "# catatan\n" * 70_000  # ~700 KB
+    files = {"robots.txt": robots, "index.html": "<html><title>Situs</title></html>"}
+    with serve_site(files) as base, pytest.raises(DiscoveryError, match="robots"):
+        probe_site(base + "/", small_cap)
+
+
+def test_an_oversized_robots_txt_is_reported_by_the_probe() -> None:
+    robots = "User-agent: *\nAllow: /\n" + "# catatan\n" * 70_000
+    files = {"robots.txt": robots, "index.html": "<html><title>Situs</title></html>"}
+    with serve_site(files) as base:
+        found = probe_site(base + "/", SETTINGS)
+    assert any("robots.txt is over" in problem for problem in found.problems)
