@@ -9,12 +9,13 @@ so `pantau crawl URL` can probe first and crawl after in the same process.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -24,7 +25,7 @@ import tldextract
 from protego import Protego
 
 from crawler import sources
-from crawler.urls import SiteScope, canonicalize, registered_domain
+from crawler.urls import SiteScope, canonicalize, fold_key, registered_domain
 from pantau.core.settings import PantauError, Settings, SiteConfig
 
 log = logging.getLogger(__name__)
@@ -168,17 +169,70 @@ class ScopedRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def site_name(body: bytes, fallback: str) -> str:
-    doc = sources.parse_html(body, fallback)
+TITLE_SEPARATOR = re.compile(r"\s[|\-–—:•»]\s")
+PUBLISHER_TYPES = ("NewsMediaOrganization", "Organization", "WebSite")
+
+
+def site_name(body: bytes, url: str) -> str:
+    """The outlet's name: og:site_name, else JSON-LD's publisher, else the title's site part.
+
+    A home page title is often "Berita Terbaru Hari Ini | Kepahiang Pos": its first part
+    names two outlets alike, so the part that spells the domain wins, else the last.
+    """
+    fallback = registered_domain(url)
+    doc = sources.parse_html(sources.utf8_page(None, body).decode("utf-8"), url)
     if doc is None:
         return fallback
     for meta in doc.iter("meta"):
         if (meta.get("property") or "").lower() == "og:site_name" and meta.get("content"):
             return str(meta.get("content")).strip()
+    if publisher := json_ld_publisher(doc):
+        return publisher
     title = doc.find(".//title")
     if title is not None and title.text_content().strip():
-        return re.split(r"\s[|\-–—:]\s", title.text_content().strip())[0].strip()
+        return title_site_part(title.text_content().strip(), url)
     return fallback
+
+
+def json_ld_publisher(doc: Any) -> str | None:
+    """The name of the page's publisher (or WebSite / news organisation) in JSON-LD."""
+    for script in doc.iter("script"):
+        if (script.get("type") or "").lower() != "application/ld+json":
+            continue
+        try:
+            data = json.loads(script.text_content() or "null")
+        except ValueError:
+            continue
+        for node in json_ld_nodes(data):
+            publisher = node.get("publisher")
+            if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+                return publisher["name"].strip()
+            kinds = node.get("@type")
+            kinds = kinds if isinstance(kinds, list) else [kinds]
+            if any(k in PUBLISHER_TYPES for k in kinds) and isinstance(node.get("name"), str):
+                return node["name"].strip()
+    return None
+
+
+def json_ld_nodes(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from json_ld_nodes(item)
+    elif isinstance(data, dict):
+        yield data
+        yield from json_ld_nodes(data.get("@graph"))
+
+
+def title_site_part(title: str, url: str) -> str:
+    parts = [part.strip() for part in TITLE_SEPARATOR.split(title) if part.strip()]
+    if len(parts) <= 1:
+        return title
+    host = re.sub(r"[^a-z0-9]", "", site_id_for(url))
+    for part in parts:
+        letters = re.sub(r"[^a-z0-9]", "", part.lower())
+        if letters and (letters in host or host in letters):
+            return part
+    return parts[-1]
 
 
 @cache
@@ -229,7 +283,7 @@ def probe_site(url: str, settings: Settings) -> Discovery:
         raise DiscoveryError(f"{url}: cannot fetch the home page ({status})")
     base = home.url
     scope = prober.scope
-    found = Discovery(url=base, name=site_name(home.body, registered_domain(base)))
+    found = Discovery(url=base, name=site_name(home.body, base))
     probe_feeds(prober, home, found)
     probe_sitemaps(prober, base, found)
     home_articles = sources.article_links(home.body, base, scope, None)
@@ -237,7 +291,7 @@ def probe_site(url: str, settings: Settings) -> Discovery:
     found.article_urls = list(dict.fromkeys(u for u in samples if scope.allows(u)))
     found.article_pattern = learn_article_pattern(found.article_urls[:200])
     if not (found.feeds or found.sitemaps):
-        found.listings = [base] + listing_pages(home.body, base, scope)[:3]
+        found.listings = [base] + live_listings(prober, listing_pages(home.body, base, scope))
         if not home_articles:
             found.problems.append("no feed, no sitemap and no article links on the home page")
     found.region = guess_region(found.name)
@@ -263,9 +317,9 @@ def probe_feeds(prober: Prober, home: Fetched, found: Discovery) -> None:
 def probe_sitemaps(prober: Prober, base: str, found: Discovery) -> None:
     declared = [urljoin(base, url) for url in prober.robots_for(base).sitemaps]
     candidates = declared + [urljoin(base, path) for path in SITEMAP_PATHS]
-    covered: set[str] = set()
+    covered: set[str] = set()  # fold keys: one sitemap whatever spelling of the host names it
     for candidate in dict.fromkeys(candidates):
-        if candidate in covered:
+        if fold_key(candidate) in covered:
             continue
         fetched = prober.fetch(candidate)
         if not fetched or fetched.status != 200:
@@ -273,9 +327,10 @@ def probe_sitemaps(prober: Prober, base: str, found: Discovery) -> None:
         doc = read_sitemap(fetched.body)
         if doc.kind == "unknown":
             continue
-        found.sitemaps.append(candidate)
+        found.sitemaps.append(canonicalize(candidate))
+        covered.add(fold_key(candidate))
         if doc.kind == "index":
-            covered.update(lk.url for lk in doc.links)
+            covered.update(fold_key(lk.url) for lk in doc.links)
             first = next((lk for lk in doc.links if "post" in lk.url or "news" in lk.url), None)
             if first and (child := prober.fetch(first.url)) and child.status == 200:
                 sample = read_sitemap(child.body)
@@ -296,6 +351,18 @@ def read_sitemap(body: bytes) -> sources.SitemapDoc:
         return sources.parse_sitemap(body)
     except sources.Oversized:
         return sources.SitemapDoc("unknown", [])
+
+
+def live_listings(prober: Prober, candidates: list[str], wanted: int = 3) -> list[str]:
+    """Listing pages that answer now: a category link that 404s is not proposed."""
+    live = []
+    for url in candidates:
+        fetched = prober.fetch(url)
+        if fetched is not None and fetched.status == 200:
+            live.append(url)
+            if len(live) >= wanted:
+                break
+    return live
 
 
 def listing_pages(body: bytes, base: str, scope: SiteScope) -> list[str]:

@@ -16,6 +16,7 @@ from crawler.discovery import (
     probe_site,
     propose_site,
     site_id_for,
+    site_name,
 )
 from crawler.urls import SiteScope
 from pantau.core.settings import CrawlSettings, Settings
@@ -246,3 +247,50 @@ def test_an_oversized_robots_txt_is_reported_by_the_probe() -> None:
     with serve_site(files) as base:
         found = probe_site(base + "/", SETTINGS)
     assert any("robots.txt is over" in problem for problem in found.problems)
+
+
+# --- sites add polish ------------------------------------------------------------------
+
+
+def test_the_outlet_name_comes_from_json_ld_before_a_generic_title() -> None:
+    page = (
+        b"<html><head><title>Berita Terbaru</title>"
+        b'<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
+        b'{"@type": "WebPage", "name": "Berita Terbaru", '
+        b'"publisher": {"@type": "Organization", "name": "Kepahiang Pos"}}]}</script>'
+        b"</head></html>"
+    )
+    assert site_name(page, "https://kepahiangpos.co.id/") == "Kepahiang Pos"
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("Berita Terbaru Hari Ini | Kepahiang Pos", "Kepahiang Pos"),
+        ("Kepahiang Pos - Berita Terbaru Kepahiang", "Kepahiang Pos"),
+        ("Berita Terbaru – Portal Bengkulu", "Portal Bengkulu"),
+    ],
+)
+def test_the_outlet_name_is_the_part_of_the_title_that_names_the_site(title: str, name: str):
+    page = f"<html><head><title>{title}</title></head></html>".encode()
+    assert site_name(page, "https://kepahiangpos.co.id/") == name
+
+
+def test_one_sitemap_is_proposed_whatever_spelling_of_the_host_names_it() -> None:
+    with serve_site(SITES / "wordpress") as base:
+        base.files["robots.txt"] = (
+            f"Sitemap: {base.replace('http://', 'HTTP://')}/sitemap_index.xml\n".encode()
+        )
+        found = probe_site(base + "/", SETTINGS)
+    assert found.sitemaps == [base + "/sitemap_index.xml"]
+
+
+def test_category_listings_that_answer_404_are_not_proposed() -> None:
+    with serve_site(SITES / "listing") as base:
+        home = base.files["index.html"].decode()
+        base.files["index.html"] = home.replace(
+            "</body>", '<a href="/kategori/hilang/">Hilang</a></body>'
+        ).encode()
+        found = probe_site(base + "/", SETTINGS)
+    assert base + "/indeks/" in found.listings
+    assert base + "/kategori/hilang/" not in found.listings
