@@ -82,6 +82,7 @@ class RunStore:
         status = item.get("status") if isinstance(item, dict) else None
         if status and (recorder := recorder_of(spider)):
             recorder.count(runs.ARTICLES + (status if status in ("new", "updated") else "skipped"))
+            recorder.progress()  # a stored article is on the run's row at once
 
     def item_dropped(self, item: Any, exception: BaseException, spider: Any) -> None:
         recorder = recorder_of(spider)
