@@ -211,9 +211,19 @@ class RedirectMiddleware(ScrapyRedirect):
         self, request: Request, response: Response
     ) -> Request | Response:
         try:
-            return super().process_response(request, response)
+            result = super().process_response(request, response)
         except IgnoreRequest as exc:  # the only refusal: more redirects than allowed
             raise RedirectLoop(str(exc)) from None
+        location = response.headers.get("Location")
+        if result is response and response.status in REDIRECTS and location:
+            # Scrapy hands on a redirect it will not follow (ftp:, mailto:...) as a page.
+            target = location.decode("latin-1")
+            if not is_http_url(target) and urlsplit(target).scheme:
+                raise NotHttp(f"a redirect to {target[:200]}")
+        return result
+
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class DecompressionMiddleware(HttpCompressionMiddleware):
