@@ -9,23 +9,17 @@ so `pantau crawl URL` can probe first and crawl after in the same process.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import urllib.error
-import urllib.request
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import tldextract
-from protego import Protego
-
 from crawler import sources
-from crawler.urls import SiteScope, canonicalize, fold_key, registered_domain
+from crawler.naming import site_id_for, site_name
+from crawler.prober import Fetched, Prober
+from crawler.urls import SiteScope, canonicalize, fold_key
 from pantau.core.settings import PantauError, Settings, SiteConfig
 
 log = logging.getLogger(__name__)
@@ -40,21 +34,11 @@ SITEMAP_PATHS = (
     "/sitemap_news.xml",
 )
 LISTING_HINT = re.compile(r"/(kategori|category|rubrik|kanal|berita|news|indeks)(/|$)", re.I)
-PROBE_MAX_BYTES = 5 * 1024 * 1024
-ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: parse at least the first 500 KiB
 MIN_PATTERN_SHARE = 0.8
 
 
 class DiscoveryError(PantauError):
     """The site cannot be probed at all (unreachable, not HTML)."""
-
-
-@dataclass
-class Fetched:
-    url: str
-    status: int
-    body: bytes
-    content_type: str
 
 
 @dataclass
@@ -69,186 +53,6 @@ class Discovery:
     article_pattern: str | None = None
     region: str | None = None
     problems: list[str] = field(default_factory=list)
-
-
-class Prober:
-    """Plain urllib fetches with the crawler's identity, limits and robots.txt.
-
-    robots.txt is read by Protego, the parser the crawl's RobotsTxtMiddleware uses, so a
-    probe and a crawl never disagree about what a site allows. Like the crawl, it fetches
-    only http(s) URLs in its scope (the probed site's scheme, host and port), redirects
-    included: a page cannot send the probe to another host, port or protocol.
-    """
-
-    def __init__(self, settings: Settings, scope: SiteScope | None = None):
-        self.scope = scope or SiteScope(frozenset())
-        self.opener = urllib.request.build_opener(ScopedRedirects(self))
-        crawl = settings.crawl
-        self.user_agent = crawl.resolved_user_agent
-        self.timeout = min(crawl.download_timeout, 20.0)
-        self.max_bytes = min(crawl.max_body_bytes, PROBE_MAX_BYTES)
-        self.obey_robots = crawl.obey_robots
-        self.robots: dict[str, Protego] = {}
-        self.problems: list[str] = []  # what the probe noticed on the way (sites add shows it)
-
-    def robots_for(self, url: str) -> Protego:
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in self.robots:
-            fetched = self.fetch_raw(origin + "/robots.txt", truncate_at=ROBOTS_MAX_BYTES)
-            body = fetched.body if fetched and fetched.status == 200 else b""
-            if len(body) >= ROBOTS_MAX_BYTES:
-                self.problems.append(
-                    f"{origin}/robots.txt is over {ROBOTS_MAX_BYTES} bytes: its first "
-                    f"{ROBOTS_MAX_BYTES} were read"
-                )
-            self.robots[origin] = Protego.parse(body.decode("utf-8", errors="replace"))
-        return self.robots[origin]
-
-    def allowed(self, url: str) -> bool:
-        return not self.obey_robots or self.robots_for(url).can_fetch(url, self.user_agent)
-
-    def fetch(self, url: str) -> Fetched | None:
-        if not self.allowed(url):
-            log.info("robots.txt forbids %s", url)
-            return None
-        return self.fetch_raw(url)
-
-    def in_scope(self, url: str) -> bool:
-        if self.scope.allows(url):
-            return True
-        log.info("probe: %s is not the site's scheme, host and port: not fetched", url)
-        return False
-
-    def fetch_raw(self, url: str, truncate_at: int | None = None) -> Fetched | None:
-        """The URL's body, None when unreachable or over the size cap.
-
-        With `truncate_at`, a longer body is cut there instead of refused (robots.txt).
-        """
-        if not self.in_scope(url):
-            return None
-        request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})
-        try:
-            with self.opener.open(request, timeout=self.timeout) as response:
-                if truncate_at is not None:
-                    body = response.read(truncate_at)
-                else:
-                    body = response.read(self.max_bytes + 1)
-                    if len(body) > self.max_bytes:
-                        return None
-                return Fetched(
-                    response.geturl(),
-                    response.status,
-                    body,
-                    response.headers.get("Content-Type", ""),
-                )
-        except urllib.error.HTTPError as exc:
-            return Fetched(url, exc.code, b"", "")
-        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
-            log.info("probe %s failed: %s", url, exc)
-            return None
-
-
-class ScopedRedirects(urllib.request.HTTPRedirectHandler):
-    """urllib follows a redirect only inside the prober's scope (else the 3xx stands)."""
-
-    def __init__(self, prober: Prober):
-        self.prober = prober
-
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: Any,
-        code: int,
-        msg: str,
-        headers: Any,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        if not self.prober.in_scope(newurl):
-            return None
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-TITLE_SEPARATOR = re.compile(r"\s[|\-–—:•»]\s")
-PUBLISHER_TYPES = ("NewsMediaOrganization", "Organization", "WebSite")
-
-
-def site_name(body: bytes, url: str) -> str:
-    """The outlet's name: og:site_name, else JSON-LD's publisher, else the title's site part.
-
-    A home page title is often "Berita Terbaru Hari Ini | Kepahiang Pos": its first part
-    names two outlets alike, so the part that spells the domain wins, else the last.
-    """
-    fallback = registered_domain(url)
-    doc = sources.parse_html(sources.utf8_page(None, body).decode("utf-8"), url)
-    if doc is None:
-        return fallback
-    for meta in doc.iter("meta"):
-        if (meta.get("property") or "").lower() == "og:site_name" and meta.get("content"):
-            return str(meta.get("content")).strip()
-    if publisher := json_ld_publisher(doc):
-        return publisher
-    title = doc.find(".//title")
-    if title is not None and title.text_content().strip():
-        return title_site_part(title.text_content().strip(), url)
-    return fallback
-
-
-def json_ld_publisher(doc: Any) -> str | None:
-    """The name of the page's publisher (or WebSite / news organisation) in JSON-LD."""
-    for script in doc.iter("script"):
-        if (script.get("type") or "").lower() != "application/ld+json":
-            continue
-        try:
-            data = json.loads(script.text_content() or "null")
-        except ValueError:
-            continue
-        for node in json_ld_nodes(data):
-            publisher = node.get("publisher")
-            if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
-                return publisher["name"].strip()
-            kinds = node.get("@type")
-            kinds = kinds if isinstance(kinds, list) else [kinds]
-            if any(k in PUBLISHER_TYPES for k in kinds) and isinstance(node.get("name"), str):
-                return node["name"].strip()
-    return None
-
-
-def json_ld_nodes(data: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(data, list):
-        for item in data:
-            yield from json_ld_nodes(item)
-    elif isinstance(data, dict):
-        yield data
-        yield from json_ld_nodes(data.get("@graph"))
-
-
-def title_site_part(title: str, url: str) -> str:
-    parts = [part.strip() for part in TITLE_SEPARATOR.split(title) if part.strip()]
-    if len(parts) <= 1:
-        return title
-    host = re.sub(r"[^a-z0-9]", "", site_id_for(url))
-    for part in parts:
-        letters = re.sub(r"[^a-z0-9]", "", part.lower())
-        if letters and (letters in host or host in letters):
-            return part
-    return parts[-1]
-
-
-@cache
-def public_suffixes() -> tldextract.TLDExtract:
-    """The Public Suffix List snapshot tldextract ships: never fetched at run time."""
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
-
-def site_id_for(url: str) -> str:
-    """The host without its public suffix (`radarkepahiang.co.id` -> `radarkepahiang`)."""
-    host = registered_domain(url)
-    suffix = public_suffixes()(host).suffix
-    if suffix and host != suffix:
-        host = host.removesuffix("." + suffix)
-    slug = re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")
-    return slug or "site"
 
 
 def learn_article_pattern(urls: Iterable[str]) -> str | None:

@@ -10,14 +10,8 @@ from conftest import FIXTURES
 from loopback import Fault, serve_site
 
 from crawler import sources
-from crawler.discovery import (
-    DiscoveryError,
-    learn_article_pattern,
-    probe_site,
-    propose_site,
-    site_id_for,
-    site_name,
-)
+from crawler.discovery import DiscoveryError, learn_article_pattern, probe_site, propose_site
+from crawler.naming import site_id_for, site_name
 from crawler.urls import SiteScope
 from pantau.core.settings import CrawlSettings, Settings
 
