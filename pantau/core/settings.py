@@ -12,10 +12,18 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic.networks import validate_email
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
@@ -208,13 +216,23 @@ class SitesFile(StrictModel):
 # --- offices.yaml -------------------------------------------------------------------
 
 
+def _mail_address(entry: str) -> str:
+    """`a@b.id` or `Nama <a@b.id>`, checked as pydantic's EmailStr checks (email-validator)."""
+    validate_email(entry)
+    return entry
+
+
+# A To/Cc entry, refused at load (naming the office) rather than at send time.
+MailAddress = Annotated[str, AfterValidator(_mail_address)]
+
+
 class OfficeConfig(StrictModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     name: str
     level: Literal["ri", "provinsi", "kabkota"]
     regions: list[str] = []
-    to: list[str] = []
-    cc: list[str] = []
+    to: list[MailAddress] = []
+    cc: list[MailAddress] = []
     min_score: float | None = Field(None, ge=0, le=1)
     send_empty: bool = False
 
@@ -323,6 +341,15 @@ def resolve_path(value: str | Path) -> Path:
     """Relative runtime paths in settings are relative to the project root."""
     path = Path(value)
     return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def per_database_dir(setting: str, db_path: Path, kind: str) -> Path:
+    """A folder of files that belong to one database (crawl state...): the one the settings
+    name, else `<db stem>-<kind>/` beside the database, so a second database never shares
+    or overwrites the first one's files."""
+    if setting:
+        return resolve_path(setting)
+    return db_path.parent / f"{db_path.stem}-{kind}"
 
 
 def database_path(explicit: str | Path | None = None, settings: Settings | None = None) -> Path:
