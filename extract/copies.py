@@ -9,7 +9,8 @@ sentence in the other.
 
 Independent reports of one event share what they both quote (the same Bawaslu statement)
 and little else; so only narration counts. A sentence mostly inside quotation marks is left
-out, as are short ones (datelines, "Senin (10/6)"); and at least three sentences must match,
+out, as are short ones (datelines, "Senin (10/6)") and lines no full stop ends (headlines,
+related-article lists, captions, bylines); and at least three sentences must match,
 so one shared stock sentence ("Pilkada serentak digelar 27 November 2024.") is not a copy.
 
 Exact narration sentences also find candidates (`sentence_keys`): a partial copy shares too
@@ -52,6 +53,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+")
 # Double quotation marks only: a single one is as often an apostrophe ("Jum'at").
 _QUOTE = re.compile(r'[“"«][^”"»]*(?:[”"»]|$)')
 _QUOTE_MARKS = re.compile(r'[“"«]')
+_ENDED = re.compile(r"[.!?][\"'”’)]*\s*$")
 _SIGNED = 1 << 63
 
 
@@ -59,11 +61,12 @@ _SIGNED = 1 << 63
 class Sentence:
     words: tuple[str, ...]
     quoted: bool
+    ended: bool  # by a full stop, "!" or "?": headlines, menus and captions are not
 
     @property
     def counts(self) -> bool:
         """Narration long enough to say something about copying."""
-        return not self.quoted and len(self.words) >= MIN_SENTENCE_WORDS
+        return self.ended and not self.quoted and len(self.words) >= MIN_SENTENCE_WORDS
 
     @cached_property
     def pairs(self) -> frozenset[tuple[str, str]]:
@@ -102,7 +105,8 @@ def split_sentences(text: str, furniture: tuple[re.Pattern[str], ...] = ()) -> l
             inside = sum(max(0, min(end, b) - max(start, a)) for a, b in quotes)
             chunk = paragraph[start:end].lower().replace("_", " ")
             words = tuple(_NON_WORD.sub(" ", chunk).split())
-            found.append(Sentence(words, inside > QUOTED_SHARE * (end - start)))
+            quoted = inside > QUOTED_SHARE * (end - start)
+            found.append(Sentence(words, quoted, bool(_ENDED.search(chunk))))
             start = end
     return found
 

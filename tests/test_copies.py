@@ -75,3 +75,15 @@ def test_two_shared_sentences_are_not_a_copy():
     original = split_sentences(" ".join(NARRATION[:4] + ORIGINAL_REST))
     roundup = split_sentences(" ".join(ROUNDUP[:3] + NARRATION[:2] + ROUNDUP[3:]))
     assert not match_sentences(original, roundup).is_copy
+
+
+def test_lines_no_full_stop_ends_do_not_count():
+    related = (
+        "Bawaslu Seluma Panggil Kepala Desa Tanjung Agung Terkait Foto Dukungan\n"
+        "Guru Honorer Tempel Stiker Bakal Calon di Mobil Dinas Sekolah Dilaporkan\n"
+        "Camat Semidang Alas Tegur Kepala Desa yang Unggah Foto Bersama Bakal Calon\n"
+        "Pengawas Provinsi Catat Empat Dugaan Pelanggaran Netralitas dalam Sepekan\n"
+    )
+    first = split_sentences(" ".join(NARRATION) + "\n" + related)
+    second = split_sentences(" ".join(ROUNDUP) + "\n" + related)
+    assert match_sentences(first, second).matched == 0
