@@ -24,7 +24,7 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from pantau.core.knowledge import is_furniture
@@ -62,6 +62,7 @@ class Sentence:
     words: tuple[str, ...]
     quoted: bool
     ended: bool  # by a full stop, "!" or "?": headlines, menus and captions are not
+    text: str = field(default="", compare=False)  # as written, for showing a copy's changes
 
     @property
     def counts(self) -> bool:
@@ -106,7 +107,8 @@ def split_sentences(text: str, furniture: tuple[re.Pattern[str], ...] = ()) -> l
             chunk = paragraph[start:end].lower().replace("_", " ")
             words = tuple(_NON_WORD.sub(" ", chunk).split())
             quoted = inside > QUOTED_SHARE * (end - start)
-            found.append(Sentence(words, quoted, bool(_ENDED.search(chunk))))
+            text = paragraph[start:end].strip()
+            found.append(Sentence(words, quoted, bool(_ENDED.search(chunk)), text))
             start = end
     return found
 
@@ -154,3 +156,36 @@ def match_sentences(first: list[Sentence], second: list[Sentence]) -> SentenceMa
         ):
             matched += 1
     return SentenceMatch(matched, len(smaller))
+
+
+# --- what a copy changed ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentenceDiff:
+    """What a copy changed against its source, sentence by sentence (light edits aside)."""
+
+    added: list[str]  # in the copy only
+    removed: list[str]  # in the source only
+
+
+def diff_sentences(
+    source: str, copy: str, furniture: tuple[re.Pattern[str], ...] = ()
+) -> SentenceDiff:
+    """Sentences of at least MIN_SENTENCE_WORDS words with no near-identical one on the
+    other side, in text order; quotes and headlines count here (a dropped quote is a change)."""
+    mine = [s for s in split_sentences(source, furniture) if len(s.words) >= MIN_SENTENCE_WORDS]
+    theirs = [s for s in split_sentences(copy, furniture) if len(s.words) >= MIN_SENTENCE_WORDS]
+    return SentenceDiff(
+        added=[s.text for s in theirs if not _has_near_identical(s, mine)],
+        removed=[s.text for s in mine if not _has_near_identical(s, theirs)],
+    )
+
+
+def _has_near_identical(sentence: Sentence, others: list[Sentence]) -> bool:
+    pairs = sentence.pairs
+    for other in others:
+        shared = len(pairs & other.pairs)
+        if shared and shared / (len(pairs) + len(other.pairs) - shared) >= NEAR_IDENTICAL:
+            return True
+    return False

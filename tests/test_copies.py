@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extract.copies import match_sentences, split_sentences
+from extract.copies import diff_sentences, match_sentences, split_sentences
 
 QUOTE = (
     '"Kepala desa termasuk pihak yang dilarang berpihak kepada salah satu calon. Kami akan '
@@ -87,3 +87,11 @@ def test_lines_no_full_stop_ends_do_not_count():
     first = split_sentences(" ".join(NARRATION) + "\n" + related)
     second = split_sentences(" ".join(ROUNDUP) + "\n" + related)
     assert match_sentences(first, second).matched == 0
+
+
+def test_a_copys_changes_are_the_sentences_only_one_side_has():
+    source = " ".join(NARRATION)
+    copy = " ".join([NARRATION[0].replace("memeriksa", "menelusuri"), *NARRATION[1:3], QUOTE])
+    diff = diff_sentences(source, copy)
+    assert diff.removed == [NARRATION[3]]
+    assert diff.added == [QUOTE.split(". ")[0] + ".", QUOTE.split(". ")[1]]
