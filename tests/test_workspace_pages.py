@@ -390,3 +390,19 @@ def test_the_digest_review_link_opens_the_story_page(site, clusters):
     assert link is not None
     page = log_in(site, "kabkota-33.10").get(link.removeprefix(site))
     assert page.status_code == 200 and "Kades di Klaten" in page.text
+
+
+def test_pages_forbid_scripts_and_framing(site):
+    headers = client(site).get("/login").headers
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_story_page_shows_the_case_thread_and_its_timeline(site, clusters, db):
+    from pantau.case_threads import refresh_cases
+
+    refresh_cases(db)
+    page = log_in(site, "kabkota-17.08").get(f"/findings/{clusters['sekda-kepahiang']}").text
+    assert "Kasus " in page and "Dilaporkan / ditemukan" in page
+    assert 'id="kasus-' in page

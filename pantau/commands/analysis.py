@@ -8,17 +8,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
-from rich.table import Table
 
 from extract.models import Article
 from pantau.commands import (
     DbOption,
     FormatOption,
+    TextTable,
     app,
     check_format,
     console,
     open_database,
+    open_or_create_database,
     out,
     settings,
 )
@@ -65,7 +67,7 @@ def analyze(paths: PathsArgument, fmt: FormatOption = "jsonl") -> None:
         try:
             _, article = read_document(path)
         except ExtractionError as exc:
-            console.print(f"[red]skipped[/red] {exc}", markup=True, highlight=False)
+            console.print(f"[red]skipped[/red] {escape(str(exc))}", markup=True, highlight=False)
             failures += 1
             continue
         if detector is None:
@@ -96,8 +98,8 @@ def _unanalysed(version: str) -> Any:
     return Finding.not_analysed(version)
 
 
-def findings_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table("source", "verdict", "score", "accused", "region", "violations")
+def findings_table(rows: list[dict[str, Any]]) -> TextTable:
+    table = TextTable("source", "verdict", "score", "accused", "region", "violations")
     for row in rows:
         accused = "; ".join(
             ", ".join(x for x in (o.get("name"), o.get("position")) if x) for o in row["officials"]
@@ -121,7 +123,7 @@ def ingest(paths: PathsArgument, db: DbOption = None, site: str = "local") -> No
     from pantau.ingest import Ingestor
 
     current = settings()
-    database = open_database(db, current)
+    database = open_or_create_database(db, current)
     ingestor = Ingestor(database, current)
     counts = {"new": 0, "updated": 0, "unchanged": 0, "failed": 0}
     files = expand_paths(paths)
@@ -133,7 +135,9 @@ def ingest(paths: PathsArgument, db: DbOption = None, site: str = "local") -> No
                 result = ingestor.ingest_article(page, article)
                 counts[result.status] += 1
             except ExtractionError as exc:
-                console.print(f"[red]skipped[/red] {exc}", highlight=False)
+                console.print(
+                    f"[red]skipped[/red] {escape(str(exc))}", markup=True, highlight=False
+                )
                 counts["failed"] += 1
             progress.advance(task)
     out.print(

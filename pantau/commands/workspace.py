@@ -11,12 +11,34 @@ from sqlite_utils import Database
 
 from pantau.commands import DbOption, app, out, settings
 from pantau.core import store
-from pantau.core.settings import PantauError, database_path, load_offices, load_sites
+from pantau.core.settings import (
+    OfficeConfig,
+    OfficesFile,
+    PantauError,
+    database_path,
+    load_model,
+    load_offices,
+    load_sites,
+)
 
 users_app = typer.Typer(help="Workspace accounts (one Bawaslu office each).", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 feedback_app = typer.Typer(help="Reviews as evaluation data.", no_args_is_help=True)
 app.add_typer(feedback_app, name="feedback")
+
+
+OfficesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--offices",
+        help="Offices file (default: offices.yaml of the config folder); the demo's is "
+        "data/demo/offices.yaml.",
+    ),
+]
+
+
+def offices_from(path: Path | None) -> list[OfficeConfig]:
+    return load_offices() if path is None else load_model(path, OfficesFile).offices
 
 
 def existing_database(db: Path | None) -> Database:
@@ -40,6 +62,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     db: DbOption = None,
+    offices: OfficesOption = None,
     https_only: Annotated[
         bool,
         typer.Option(
@@ -62,8 +85,8 @@ def serve(
     existing_database(db).close()  # refuses a missing file, migrates an old one
     config = WorkspaceConfig(
         db_path=path,
-        offices=load_offices(),
-        sites=load_sites(),
+        offices=offices_from(offices),
+        sites=load_sites() if offices is None else [],
         secret_key=secret_key(path),
         timezone=current.digest.timezone,
         https_only=https_only,
@@ -84,11 +107,12 @@ def users_add(
     email: Annotated[str, typer.Argument(help="The officer's e-mail address (the login).")],
     office: Annotated[str, typer.Option("--office", help="Office id from offices.yaml.")],
     db: DbOption = None,
+    offices_file: OfficesOption = None,
 ) -> None:
     """Create an account; the password is read from standard input when it is not a terminal."""
     from pantau.core.store import accounts
 
-    offices = {o.id: o for o in load_offices()}
+    offices = {o.id: o for o in offices_from(offices_file)}
     if office not in offices:
         raise PantauError(f"no office with id {office!r} in offices.yaml")
     database = store.open_db(database_path(db, settings()))
@@ -109,12 +133,12 @@ def users_passwd(
 
 
 @users_app.command("list")
-def users_list(db: DbOption = None) -> None:
+def users_list(db: DbOption = None, offices_file: OfficesOption = None) -> None:
     """Every account with its office and last successful login."""
     from pantau.core.store import accounts
 
     database = existing_database(db)
-    names = {o.id: o.name for o in load_offices()}
+    names = {o.id: o.name for o in offices_from(offices_file)}
     # One tab-separated line per account: readable, and easy to use in a script.
     out.print("email\toffice\toffice name\tcreated\tlast login", markup=False)
     for account in accounts.list_accounts(database):
@@ -141,3 +165,22 @@ def feedback_export(
         f"{summary.articles} article(s) of {summary.stories} reviewed story(ies) written to "
         f"{summary.directory}; {summary.skipped} decision(s) without a label skipped"
     )
+
+
+# --- the demo's way in ---------------------------------------------------------------------
+
+DEMO_EMAIL = "demo@bawaslu.example"
+DEMO_PASSWORD = "demo-pantau-2024"  # a demo database only; never used for a real one
+
+
+def ensure_demo_account(db_path: Path, office_id: str) -> tuple[str, str]:
+    """The demo database's account (created if missing): (email, password)."""
+    from pantau.core.store import accounts
+
+    database = store.open_db(db_path)
+    try:
+        if accounts.find_account(database, DEMO_EMAIL) is None:
+            accounts.add_account(database, DEMO_EMAIL, office_id, DEMO_PASSWORD)
+    finally:
+        database.close()
+    return DEMO_EMAIL, DEMO_PASSWORD

@@ -106,6 +106,7 @@ class CrawlSettings(SettingsModel):
     max_body_bytes: int = Field(default("crawl.max_body_bytes"), ge=1024)
     retry_times: int = Field(default("crawl.retry_times"), ge=0)
     redirect_max: int = Field(default("crawl.redirect_max"), ge=0)
+    max_retry_after: float = Field(default("crawl.max_retry_after"), ge=0)
     default_interval_minutes: int = Field(default("crawl.default_interval_minutes"), ge=1)
     max_concurrent_crawls: int = Field(default("crawl.max_concurrent_crawls"), ge=1)
     jitter_seconds: int = Field(default("crawl.jitter_seconds"), ge=0)
@@ -340,6 +341,15 @@ def resolve_path(value: str | Path) -> Path:
     """Relative runtime paths in settings are relative to the project root."""
     path = Path(value)
     return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def per_database_dir(setting: str, db_path: Path, kind: str) -> Path:
+    """A folder of files that belong to one database (crawl state...): the one the settings
+    name, else `<db stem>-<kind>/` beside the database, so a second database never shares
+    or overwrites the first one's files."""
+    if setting:
+        return resolve_path(setting)
+    return db_path.parent / f"{db_path.stem}-{kind}"
 
 
 def database_path(explicit: str | Path | None = None, settings: Settings | None = None) -> Path:
