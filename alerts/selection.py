@@ -31,6 +31,7 @@ class Outlet:
     title: str | None
     published: str | None
     fetched_at: str | None
+    copied_from: str | None = None  # the outlet whose article this one copied
 
     @property
     def name(self) -> str:
@@ -255,6 +256,9 @@ def best_findings(
 
 
 def _story(db: Database, row: dict[str, Any]) -> Story:
+    articles = store.cluster_articles(db, row["cluster_id"])
+    names = {a["id"]: a["sitename"] or a["site"] for a in articles}
+    sources = stories.copy_sources(db, row["cluster_id"])
     outlets = [
         Outlet(
             article_id=a["id"],
@@ -264,8 +268,9 @@ def _story(db: Database, row: dict[str, Any]) -> Story:
             title=a["title"],
             published=a["published"],
             fetched_at=a["fetched_at"],
+            copied_from=names.get(sources.get(a["id"], -1)),
         )
-        for a in store.cluster_articles(db, row["cluster_id"])
+        for a in articles
     ]
     first_title = outlets[0].title if outlets and outlets[0].title else None
     return Story(

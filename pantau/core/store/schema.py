@@ -328,6 +328,21 @@ def m090_cases(db: Database) -> None:
 
 
 @migrations()
+def m095_dedup_sentences(db: Database) -> None:
+    """Sentence keys for story clustering: partial copies share sentences, not shingles.
+
+    Like dedup_bands, one WITHOUT ROWID B-tree of (key, article_id); an article's own keys
+    are kept with its signature so an updated article's rows can be found and removed.
+    Articles indexed before this migration have none until `pantau stories-reindex`.
+    """
+    db.execute(
+        "create table dedup_sentences (key integer not null, article_id integer not null, "
+        "primary key (key, article_id)) without rowid"
+    )
+    db.table("dedup_signatures").add_column("sentence_keys", bytes)
+
+
+@migrations()
 def m100_accounts(db: Database) -> None:
     """Workspace accounts, one office each, and every login attempt (for the lockout).
 
