@@ -276,6 +276,7 @@ def test_review_actions_are_appended_to_a_history_shown_on_the_story_page(site, 
     assert history[-1].status == "confirmed" and history[-1].follow_up == "under_study"
     page = browser.get(f"/findings/{cluster}").text
     assert "Dikonfirmasi" in page and "Dalam kajian" in page
+    assert "(Bawaslu Kabupaten Kepahiang)" in page
     assert "&lt;b&gt;bukan tag&lt;/b&gt;" in page
 
 

@@ -262,6 +262,7 @@ class Workspace:
             self.catalog(),
             self.zone,
             worklist.story_cases(db, cluster_id),
+            {office.id: office.name for office in self.config.offices},
         )
         context = {"user": user, "story": page, "error": error, "reviews": reviews}
         return self.render(request, "story.html.j2", context, status=400 if error else 200)
