@@ -281,25 +281,6 @@ def regions_in(db: Database, scope: tuple[str, ...] | None) -> list[tuple[str, s
     return [(row[0], row[1] or row[0]) for row in db.execute(sql, params).fetchall()]
 
 
-def crawl_health(db: Database, sites: Sequence[str], since: str) -> list[dict[str, Any]]:
-    """Per site: its last crawl run, failures in it, and articles stored since `since`."""
-    result = []
-    for site in sites:
-        last = db.execute(
-            "select status, started_at, finished_at, pages_fetched, articles_new, failures, "
-            "error from crawl_runs where site = ? order by started_at desc, id desc limit 1",
-            [site],
-        ).fetchone()
-        recent = db.execute(
-            "select count(*) from articles where site = ? and fetched_at >= ?", [site, since]
-        ).fetchone()[0]
-        keys = ("status", "started_at", "finished_at", "pages", "new", "failures", "error")
-        entry: dict[str, Any] = dict(zip(keys, last, strict=True)) if last else {}
-        entry.update(site=site, recent_articles=int(recent), crawled=last is not None)
-        result.append(entry)
-    return result
-
-
 def _story_row(row: dict[str, Any]) -> StoryRow:
     return StoryRow(
         cluster_id=int(row["cluster_id"]),
