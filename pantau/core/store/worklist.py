@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from pantau.core.store.findings import LATEST_FINDING
+
 VERDICTS = ("breach", "advisory", "other")
 SORTS = ("serious", "newest", "oldest")
 
@@ -27,9 +29,7 @@ _BEST = """
 with latest as (
     select a.id as article_id, a.cluster_id, coalesce(a.published, a.fetched_at) as seen,
            f.id as finding_id, f.verdict, f.score, f.region_code
-    from articles a join findings f on f.id = (
-        select f2.id from findings f2 where f2.article_id = a.id
-        order by f2.analyzed_at desc, f2.id desc limit 1)
+    from articles a join findings f on {latest}
     where a.cluster_id is not null and {prefilter}
 ),
 ranked as (
@@ -184,7 +184,7 @@ def _select(query: StoryQuery, columns: str, tail: str = "") -> tuple[str, list[
     prefilter, before = _prefilter(query)
     where, after = _where(query)
     sql = (
-        _BEST.format(prefilter=prefilter)
+        _BEST.format(latest=LATEST_FINDING.strip(), prefilter=prefilter)
         + f" select {columns} from best join clusters c on c.id = best.cluster_id"
         + f" where {where} {tail}"
     )
@@ -245,15 +245,10 @@ def story_articles(db: Database, cluster_id: int) -> list[dict[str, Any]]:
     """Every article of a story with its newest finding, earliest first."""
     return list(
         db.query(
-            """
-            select a.id, a.url, a.site, a.sitename, a.title, a.published, a.fetched_at,
-                   a.text, f.verdict, f.score
-            from articles a left join findings f on f.id = (
-                select f2.id from findings f2 where f2.article_id = a.id
-                order by f2.analyzed_at desc, f2.id desc limit 1)
-            where a.cluster_id = ?
-            order by coalesce(a.published, a.fetched_at), a.id
-            """,
+            "select a.id, a.url, a.site, a.sitename, a.title, a.published, a.fetched_at, "
+            "a.text, f.verdict, f.score "
+            f"from articles a left join findings f on {LATEST_FINDING} "
+            "where a.cluster_id = ? order by coalesce(a.published, a.fetched_at), a.id",
             [cluster_id],
         )
     )
