@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -77,6 +78,7 @@ def serve(
     """Serve the review workspace (officers log in per office; Ctrl-C stops it)."""
     import uvicorn
 
+    from pantau.core.store.accounts import Lockout
     from pantau.workspace.app import WorkspaceConfig, create_app
     from pantau.workspace.auth import secret_key
 
@@ -90,6 +92,13 @@ def serve(
         secret_key=secret_key(path),
         timezone=current.digest.timezone,
         https_only=https_only,
+        page_size=current.workspace.page_size,
+        session_hours=current.workspace.session_hours,
+        lockout=Lockout(
+            failures=current.workspace.lockout_failures,
+            window=timedelta(minutes=current.workspace.lockout_window_minutes),
+            duration=timedelta(minutes=current.workspace.lockout_minutes),
+        ),
     )
     out.print(f"Pantau workspace on http://{host}:{port}/findings (database {path})")
     uvicorn.run(

@@ -45,7 +45,6 @@ from pantau.workspace.auth import CsrfError, NotLoggedIn, User
 from pantau.workspace.kinds import load_kinds
 
 HERE = Path(__file__).parent
-SESSION_HOURS = 12
 # Query parameters of the list besides the search box (open the filter panel when set).
 FILTER_PARAMS = (
     "wilayah",
@@ -69,6 +68,7 @@ class WorkspaceConfig:
     timezone: str = "Asia/Jakarta"
     https_only: bool = False
     page_size: int = 25
+    session_hours: int = 12
     lockout: accounts.Lockout = field(default_factory=accounts.Lockout)
 
 
@@ -488,7 +488,7 @@ def create_app(config: WorkspaceConfig) -> Starlette:
             SessionMiddleware,
             secret_key=config.secret_key,
             session_cookie="pantau_session",
-            max_age=SESSION_HOURS * 3600,
+            max_age=config.session_hours * 3600,
             same_site="lax",
             https_only=config.https_only,
         ),
