@@ -130,11 +130,11 @@ def claim(
             "status": "sending",
             "local_date": local_date,
             "stories": len(selection.stories),
-            "updates": len(selection.updates),
+            "updates": len(selection.updates) + len(selection.progress),
             "created_at": iso(now),
         },
     )
-    for story in selection.stories:
+    for story in selection.claimed_stories:
         cursor = db.execute(
             """
             insert into deliveries

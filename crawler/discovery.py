@@ -17,13 +17,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import tldextract
 from protego import Protego
 
 from crawler import sources
-from crawler.urls import canonicalize, in_domains, registered_domain
+from crawler.urls import SiteScope, canonicalize, registered_domain
 from pantau.core.settings import PantauError, Settings, SiteConfig
 
 log = logging.getLogger(__name__)
@@ -72,10 +73,14 @@ class Prober:
     """Plain urllib fetches with the crawler's identity, limits and robots.txt.
 
     robots.txt is read by Protego, the parser the crawl's RobotsTxtMiddleware uses, so a
-    probe and a crawl never disagree about what a site allows.
+    probe and a crawl never disagree about what a site allows. Like the crawl, it fetches
+    only http(s) URLs in its scope (the probed site's scheme, host and port), redirects
+    included: a page cannot send the probe to another host, port or protocol.
     """
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, scope: SiteScope | None = None):
+        self.scope = scope or SiteScope(frozenset())
+        self.opener = urllib.request.build_opener(ScopedRedirects(self))
         crawl = settings.crawl
         self.user_agent = crawl.resolved_user_agent
         self.timeout = min(crawl.download_timeout, 20.0)
@@ -101,10 +106,18 @@ class Prober:
             return None
         return self.fetch_raw(url)
 
+    def in_scope(self, url: str) -> bool:
+        if self.scope.allows(url):
+            return True
+        log.info("probe: %s is not the site's scheme, host and port: not fetched", url)
+        return False
+
     def fetch_raw(self, url: str) -> Fetched | None:
+        if not self.in_scope(url):
+            return None
         request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with self.opener.open(request, timeout=self.timeout) as response:
                 body = response.read(self.max_bytes + 1)
                 if len(body) > self.max_bytes:
                     return None
@@ -119,6 +132,26 @@ class Prober:
         except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
             log.info("probe %s failed: %s", url, exc)
             return None
+
+
+class ScopedRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib follows a redirect only inside the prober's scope (else the 3xx stands)."""
+
+    def __init__(self, prober: Prober):
+        self.prober = prober
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if not self.prober.in_scope(newurl):
+            return None
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def site_name(body: bytes, fallback: str) -> str:
@@ -173,22 +206,24 @@ def learn_article_pattern(urls: Iterable[str]) -> str | None:
 
 
 def probe_site(url: str, settings: Settings) -> Discovery:
-    prober = Prober(settings)
+    prober = Prober(settings, SiteScope.of([url]))
     home = prober.fetch(url)
-    if home is None or home.status >= 400:
+    if home is None or not 200 <= home.status < 300:
         status = f"HTTP {home.status}" if home else "unreachable or forbidden by robots.txt"
+        if home is not None and 300 <= home.status < 400:
+            status += ", a redirect off the site: not followed"
         raise DiscoveryError(f"{url}: cannot fetch the home page ({status})")
     base = home.url
-    domains = [registered_domain(base), registered_domain(url)]
+    scope = prober.scope
     found = Discovery(url=base, name=site_name(home.body, registered_domain(base)))
     probe_feeds(prober, home, found)
     probe_sitemaps(prober, base, found)
-    home_articles = sources.article_links(home.body, base, domains, None)
+    home_articles = sources.article_links(home.body, base, scope, None)
     samples = found.article_urls + home_articles
-    found.article_urls = list(dict.fromkeys(u for u in samples if in_domains(u, domains)))
+    found.article_urls = list(dict.fromkeys(u for u in samples if scope.allows(u)))
     found.article_pattern = learn_article_pattern(found.article_urls[:200])
     if not (found.feeds or found.sitemaps):
-        found.listings = [base] + listing_pages(home.body, base, domains)[:3]
+        found.listings = [base] + listing_pages(home.body, base, scope)[:3]
         if not home_articles:
             found.problems.append("no feed, no sitemap and no article links on the home page")
     found.region = guess_region(found.name)
@@ -248,14 +283,14 @@ def read_sitemap(body: bytes) -> sources.SitemapDoc:
         return sources.SitemapDoc("unknown", [])
 
 
-def listing_pages(body: bytes, base: str, domains: list[str]) -> list[str]:
+def listing_pages(body: bytes, base: str, scope: SiteScope) -> list[str]:
     doc = sources.parse_html(body, base)
     if doc is None:
         return []
     found = []
     for href, _, _ in sources.anchors(doc, base):
         url = canonicalize(href)
-        if in_domains(url, domains) and LISTING_HINT.search(urlsplit(url).path):
+        if scope.allows(url) and LISTING_HINT.search(urlsplit(url).path):
             found.append(url)
     return list(dict.fromkeys(found))
 

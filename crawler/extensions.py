@@ -10,6 +10,7 @@ a good run, the sources' validators for the next conditional crawl.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -17,7 +18,7 @@ from twisted.python.failure import Failure
 
 from crawler import runs
 from crawler.failures import Dropped
-from crawler.signals import failure_noted
+from crawler.signals import failure_noted, retry_after_noted
 from pantau.core.store import crawls
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class RunStore:
         connect = crawler.signals.connect
         connect(extension.spider_opened, signal=signals.spider_opened)
         connect(extension.failure_noted, signal=failure_noted)
+        connect(extension.retry_after_noted, signal=retry_after_noted)
         connect(extension.spider_error, signal=signals.spider_error)
         connect(extension.item_error, signal=signals.item_error)
         connect(extension.item_scraped, signal=signals.item_scraped)
@@ -61,6 +63,12 @@ class RunStore:
     def failure_noted(self, spider: Any, url: str, cause: str, detail: str) -> None:
         if recorder := recorder_of(spider):
             recorder.error(url, cause, detail)
+
+    def retry_after_noted(self, spider: Any, seconds: float) -> None:
+        """The site asked for a pause: its next crawl waits too."""
+        if recorder_of(spider) is not None:
+            until = datetime.now(UTC) + timedelta(seconds=seconds)
+            crawls.set_retry_after(spider.db, spider.site.id, until)
 
     def spider_error(self, failure: Failure, response: Any, spider: Any) -> None:
         """A bug in a callback is counted like any failure, with its traceback kept."""

@@ -1,11 +1,13 @@
 """Downloader middlewares: the checks that must happen right before a request leaves.
 
 - SchemeGuardMiddleware: only http(s) goes out (a feed may link ftp:// or data:), and only
-  to the site's domains, redirects included (Scrapy's offsite check lets dont_filter
+  to the site's own scheme+host+port or its declared domains, redirects and robots.txt
+  included (Scrapy's offsite check lets dont_filter
   requests through, and the spider needs dont_filter for --resume).
 - KnownUrlMiddleware: an article already stored is not fetched again, even when its
   request was queued before a kill and comes back on --resume.
-- BackoffRetryMiddleware: Scrapy's retry, waiting longer after each failed attempt.
+- BackoffRetryMiddleware: Scrapy's retry, waiting longer after each failed attempt, or as
+  long as a 429/503's Retry-After asks (bounded by crawl.max_retry_after).
 - RobotsMiddleware, RedirectMiddleware, DecompressionMiddleware: Scrapy's, refusing with
   an exception whose type names the cause (crawler/failures.py).
 """
@@ -13,8 +15,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
@@ -25,7 +28,8 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawler.failures import KnownArticle, NotHttp, Offsite, Oversize, RedirectLoop, RobotsForbidden
-from crawler.urls import in_domains, is_http_url
+from crawler.signals import retry_after_noted
+from crawler.urls import is_http_url, origin_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -43,11 +47,9 @@ class SchemeGuardMiddleware:
         if not is_http_url(request.url):
             raise NotHttp("not an http(s) URL")
         spider: Any = self.crawler.spider
-        domains = getattr(
-            spider, "article_domains" if request.meta.get("article") else "domains", None
-        )
-        if domains and not in_domains(request.url, domains):
-            raise Offsite(f"not one of the site's domains: {urlsplit(request.url).hostname}")
+        scope = getattr(spider, "article_scope" if request.meta.get("article") else "scope", None)
+        if scope is not None and not scope.allows(request.url):
+            raise Offsite(f"not the site's scheme, host and port: {origin_of(request.url)}")
 
 
 class KnownUrlMiddleware:
@@ -72,22 +74,33 @@ class BackoffRetryMiddleware(RetryMiddleware):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler.settings)
         self.backoff = crawler.settings.getfloat("PANTAU_RETRY_BACKOFF", 0.5)
+        self.max_retry_after = crawler.settings.getfloat("PANTAU_MAX_RETRY_AFTER", 300.0)
         self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
         return cls(crawler)
 
-    async def _wait(self, result: Any) -> Any:
+    def delay(self, retry: Request, asked: float | None = None) -> float:
+        if asked is not None:
+            return min(asked, self.max_retry_after)
+        attempt = int(retry.meta.get("retry_times", 1))
+        return min(self.backoff * 2 ** (attempt - 1), 60.0)
+
+    async def _wait(self, result: Any, asked: float | None = None) -> Any:
         if isinstance(result, Request):
-            attempt = int(result.meta.get("retry_times", 1))
-            await asyncio.sleep(min(self.backoff * 2 ** (attempt - 1), 60.0))
+            await asyncio.sleep(self.delay(result, asked))
         return result
 
     async def process_response(  # type: ignore[override]
         self, request: Request, response: Response
     ) -> Request | Response:
-        return await self._wait(super().process_response(request, response))
+        asked = retry_after(response)
+        if asked is not None:
+            self.crawler.signals.send_catch_log(
+                signal=retry_after_noted, spider=self.crawler.spider, seconds=asked
+            )
+        return await self._wait(super().process_response(request, response), asked)
 
     async def process_exception(  # type: ignore[override]
         self, request: Request, exception: Exception
@@ -121,3 +134,24 @@ class DecompressionMiddleware(HttpCompressionMiddleware):
             return super().process_response(request, response)
         except IgnoreRequest as exc:  # the only refusal: it inflates past DOWNLOAD_MAXSIZE
             raise Oversize(str(exc)) from None
+
+
+RETRY_AFTER_STATUSES = (429, 503)
+
+
+def retry_after(response: Response) -> float | None:
+    """Seconds a 429/503 asks to wait (Retry-After: seconds or an HTTP date), else None."""
+    if response.status not in RETRY_AFTER_STATUSES:
+        return None
+    value = (response.headers.get("Retry-After") or b"").decode("latin-1").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())

@@ -65,8 +65,8 @@ def quiet_scrapy_logs() -> None:
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def prepare_job_dir(settings: Settings, site: SiteConfig, resume: bool) -> Path:
-    job_dir = crawl_state_dir(settings, site.id)
+def prepare_job_dir(settings: Settings, site: SiteConfig, resume: bool, db_path: Path) -> Path:
+    job_dir = crawl_state_dir(settings, site.id, db_path)
     if not resume and job_dir.exists():
         shutil.rmtree(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
@@ -133,7 +133,7 @@ def crawl_sites(
         recorder = RunRecorder(db, site.id)
         recorder.start(resumed=options.resume)
         recorders.append(recorder)
-        job_dir = prepare_job_dir(settings, site, options.resume)
+        job_dir = prepare_job_dir(settings, site, options.resume, db_path)
         max_pages = options.max_pages or settings.crawl.max_pages
         process.crawl(
             spider_class_for(site, job_dir, request_budget(settings, max_pages)),

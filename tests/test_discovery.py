@@ -7,7 +7,7 @@ from datetime import UTC, date
 
 import pytest
 from conftest import FIXTURES
-from loopback import serve_site
+from loopback import Fault, serve_site
 
 from crawler import sources
 from crawler.discovery import (
@@ -17,6 +17,7 @@ from crawler.discovery import (
     propose_site,
     site_id_for,
 )
+from crawler.urls import SiteScope
 from pantau.core.settings import CrawlSettings, Settings
 
 SITES = FIXTURES / "sites"
@@ -64,7 +65,8 @@ def test_garbage_is_not_a_sitemap() -> None:
 
 def test_listing_links_skip_navigation_and_find_the_next_page() -> None:
     body = fixture_bytes("listing", "indeks", "index.html")
-    links = sources.article_links(body, "http://x.test/indeks/", ["x.test"], None)
+    scope = SiteScope.of(["http://x.test/"])
+    links = sources.article_links(body, "http://x.test/indeks/", scope, None)
     assert links == [
         "http://x.test/read/pj-bupati-larang-pejabat-pasang-foto-bersama-calon/",
         "http://x.test/read/kepala-kampung-diminta-tidak-berpihak/",
@@ -189,3 +191,42 @@ def test_an_article_without_further_pages_has_no_continuation() -> None:
         )
         is None
     )
+
+
+def test_the_probe_fetches_nothing_off_the_site() -> None:
+    """Feeds, sitemaps and redirects naming another host, port or protocol are not fetched."""
+    with serve_site({"feed/index.xml": "<rss></rss>"}) as other:
+        home = (
+            f'<html><head><link rel="alternate" type="application/rss+xml" href="{other}/feed/">'
+            '<link rel="alternate" type="application/rss+xml" href="ftp://127.0.0.1:9/feed">'
+            "</head><body></body></html>"
+        )
+        files = {"index.html": home, "robots.txt": f"Sitemap: {other}/sitemap.xml\n"}
+        with serve_site(files) as base:
+            found = probe_site(base + "/", SETTINGS)
+        assert other.requests == []
+    assert found.feeds == [] and found.sitemaps == []
+
+
+def test_the_probe_does_not_follow_a_redirect_to_another_port() -> None:
+    with serve_site({"index.html": "<html><title>Lain</title></html>"}) as other:
+        redirect = {"/": Fault(redirect=other + "/")}
+        with serve_site({}, redirect) as base, pytest.raises(DiscoveryError, match="redirect"):
+            probe_site(base + "/", SETTINGS)
+        assert other.requests == []
+
+
+def test_a_utf8_page_with_a_bad_byte_loses_only_that_byte() -> None:
+    page = "<html><body><p>“Kutipan” – Bawaslu</p></body></html>".encode() + b"\xff"
+    text = sources.utf8_page("text/html; charset=utf-8", page).decode("utf-8")
+    assert "“Kutipan” – Bawaslu" in text and "â€" not in text
+
+
+def test_a_page_in_a_declared_single_byte_charset_is_decoded_with_it() -> None:
+    page = "<p>“Kutipan” – ok</p>".encode("cp1252")
+    assert "“Kutipan” – ok" in sources.utf8_page("text/html; charset=windows-1252", page).decode()
+
+
+def test_valid_utf8_is_passed_through_unchanged() -> None:
+    page = "<p>“Kutipan”</p>".encode()
+    assert sources.utf8_page(None, page) is page

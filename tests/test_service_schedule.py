@@ -224,6 +224,9 @@ def test_service_crawls_sends_the_digest_once_and_a_restart_repeats_nothing(setu
     assert {run["site"] for run in runs} == {"warta"}
     assert len({run["pid"] for run in runs}) == len(runs)  # each crawl in its own process
     assert first.log().count("crawl warta started") >= 2  # and the interval repeats
+    # Each crawl's summary is one log line, not its table copied line by line.
+    assert "pantau.crawl.warta: ok: " in first.log()
+    assert not any(char in first.log() for char in "┃│━─┏└")
 
     # After a restart the cut-off crawl resumes and the day's digest is not sent again.
     second = setup.start("second")

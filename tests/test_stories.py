@@ -85,3 +85,21 @@ def test_reindex_rebuilds_the_index_so_later_copies_still_join(db, db_path):
     ingest(db, "copy_baca_juga_a", "radarbengkulu", "2024-06-11")
     (only,) = stories_jsonl(db_path)
     assert only["outlets"] == 2
+
+
+def test_a_title_with_rich_markup_is_listed_as_text(db, db_path):
+    title = "Camat [/] Diduga Kampanye [video] [link=http://x.example]klik[/link]"
+    article_id, _ = store.save_article(
+        db,
+        {
+            "url": "https://a.example/1",
+            "site": "a",
+            "title": title,
+            "text": "Camat diduga ikut kampanye di desa pada hari Minggu pagi bersama warga.",
+            "fetched_at": "2024-06-11T00:00:00+00:00",
+        },
+    )
+    StoryIndex(db, load_settings().dedup).assign(article_id, title, "teks", None)
+    result = runner.invoke(app, ["stories", "--db", str(db_path)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "[/]" in result.output and "[video]" in result.output and "[link=" in result.output

@@ -7,9 +7,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from pantau.commands import app, console, out
+from pantau.commands import TextTable, app, console, out
 from pantau.core.settings import PROJECT_ROOT
 from pantau.demo.data import DEFAULT_PORT_BASE, DEMO_DIR
 from pantau.demo.run import DemoOptions, DemoResult, run_demo
@@ -67,7 +66,11 @@ def shown(path: Path) -> str:
 
 def summary_console() -> Console:
     """The shared stdout console, but not squeezed to 80 columns when piped to a file."""
-    return out if out.is_terminal else Console(soft_wrap=True, highlight=False, width=132)
+    return (
+        out
+        if out.is_terminal
+        else Console(soft_wrap=True, highlight=False, markup=False, width=132)
+    )
 
 
 def print_summary(result: DemoResult) -> None:
@@ -119,10 +122,10 @@ def print_workspace_hint(screen: Console, result: DemoResult) -> None:
         screen.print(line, highlight=False, markup=False)
 
 
-def outlets_table(result: DemoResult) -> Table:
+def outlets_table(result: DemoResult) -> TextTable:
     ports = [o.port for o in result.outlets]
     title = f"Demo outlets on 127.0.0.1:{min(ports)}-{max(ports)}" if ports else "Demo outlets"
-    table = Table(title=title, title_justify="left")
+    table = TextTable(title=title, title_justify="left")
     table.add_column("outlet")
     table.add_column("discovery")
     table.add_column("status")
@@ -147,8 +150,8 @@ def outlets_table(result: DemoResult) -> Table:
     return table
 
 
-def stories_table(result: DemoResult) -> Table:
-    table = Table(title="Stories carried by more than one outlet", title_justify="left")
+def stories_table(result: DemoResult) -> TextTable:
+    table = TextTable(title="Stories carried by more than one outlet", title_justify="left")
     table.add_column("story", justify="right")
     table.add_column("first headline")
     table.add_column("outlets, first source first")
@@ -159,8 +162,8 @@ def stories_table(result: DemoResult) -> Table:
     return table
 
 
-def digests_table(result: DemoResult) -> Table:
-    table = Table(title="Digests", title_justify="left")
+def digests_table(result: DemoResult) -> TextTable:
+    table = TextTable(title="Digests", title_justify="left")
     table.add_column("office")
     table.add_column("status")
     table.add_column("stories", justify="right")

@@ -6,12 +6,12 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from sqlite_utils import Database
 
 from pantau.commands import (
     DbOption,
     FormatOption,
+    TextTable,
     app,
     check_format,
     open_database,
@@ -72,8 +72,8 @@ def best_finding(db: Database, cluster_id: int) -> dict[str, Any] | None:
     return {"verdict": best["verdict"], "score": best["score"], "article_id": best["article_id"]}
 
 
-def stories_table(stories: list[dict[str, Any]]) -> Table:
-    table = Table("id", "title", "first source", "articles", "outlets", "verdict")
+def stories_table(stories: list[dict[str, Any]]) -> TextTable:
+    table = TextTable("id", "title", "first source", "articles", "outlets", "verdict")
     for story in stories:
         first = story["first_article"] or {}
         finding = story["finding"] or {}

@@ -4,6 +4,7 @@ process), watched, relayed into the service log, and stopped cleanly."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -77,7 +78,10 @@ class CrawlRunner:
             return "skipped"
         previous = self.state.get(job_id) or {}
         resume = previous.get("last_result") in CUT_OFF
-        command = [*pantau_command(), "crawl", site_id, "--db", str(self.db_path)]
+        command = [
+            *pantau_command(),
+            *("crawl", site_id, "--db", str(self.db_path), "--format", "jsonl", "--no-progress"),
+        ]
         if resume:
             command.append("--resume")
         env = {**os.environ, "PANTAU_CONFIG": str(self.config_directory)}
@@ -145,11 +149,13 @@ class CrawlRunner:
 
     @staticmethod
     def _relay_output(site_id: str, process: subprocess.Popen[str]) -> None:
+        """The crawl's log lines go into the service log one by one; its summary (one JSON
+        object) becomes one readable line instead of a box-drawn table."""
         child_log = logging.getLogger(f"pantau.crawl.{site_id}")
         assert process.stdout is not None
         for line in process.stdout:
             if line.strip():
-                child_log.info("%s", line.rstrip())
+                child_log.info("%s", summary_line(line) or line.rstrip())
 
     def _result(self, site_id: str, pid: int, code: int) -> str:
         db = store.open_db(self.db_path, migrate=False)
@@ -190,3 +196,20 @@ def terminate(process: subprocess.Popen[str], timeout: float = CRAWL_STOP_TIMEOU
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             process.kill()
+
+
+def summary_line(line: str) -> str | None:
+    """`ok: 12 pages, 3 new, 0 updated, 9 known; failures: timeout 2` from the summary that
+    `pantau crawl --format jsonl` prints; None for any other line."""
+    try:
+        summary = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(summary, dict) or "pages_fetched" not in summary:
+        return None
+    failures = ", ".join(f"{cause} {n}" for cause, n in sorted(summary["failures"].items()))
+    return (
+        f"{summary['status']}: {summary['pages_fetched']} pages, {summary['articles_new']} new, "
+        f"{summary['articles_updated']} updated, {summary['articles_skipped']} known"
+        + (f"; failures: {failures}" if failures else "")
+    )

@@ -56,12 +56,15 @@ class DigestRunner:
         """
         from alerts.digest import run_digests
         from alerts.ledger import offices_due_for_retry
+        from pantau.case_threads import refresh_cases
 
         config = self.config
         with self._lock:
             db = store.open_db(self.db_path, migrate=False)
             try:
                 due = offices_due_for_retry(db, datetime.now(UTC))
+                if due:
+                    refresh_cases(db)
                 for office in [o for o in config.offices if o.id in due]:
                     log.info("retrying the digest for office %s", office.id)
                     for report in run_digests(
@@ -80,9 +83,11 @@ class DigestRunner:
 
     def _send(self, config: ServiceConfig) -> str:
         from alerts.digest import run_digests
+        from pantau.case_threads import refresh_cases
 
         db = store.open_db(self.db_path, migrate=False)
         try:
+            refresh_cases(db)  # a later report of a known case is its progress, not news
             reports = run_digests(db, config.settings, config.offices)
         finally:
             db.close()

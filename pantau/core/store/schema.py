@@ -377,3 +377,15 @@ def m101_review_records(db: Database) -> None:
         "create trigger reviews_no_delete before delete on reviews begin "
         "select raise(abort, 'reviews are append-only'); end"
     )
+
+
+@migrations()
+def m110_crawl_retry_after(db: Database) -> None:
+    """When a site asked the crawler to come back (Retry-After on a 429 or 503).
+
+    The next crawl of the site waits until then (bounded by crawl.max_retry_after), so
+    a site that asked for a pause is not hit again by the next scheduled run.
+    """
+    db.table("crawl_retry_after").create(
+        {"site": str, "not_before": str, "noted_at": str}, pk="site"
+    )
