@@ -167,6 +167,14 @@ class DigestSettings(SettingsModel):
     review_url: str = Field(default("digest.review_url"))
 
 
+class WorkspaceSettings(SettingsModel):
+    session_hours: int = Field(default("workspace.session_hours"), ge=1)
+    page_size: int = Field(default("workspace.page_size"), ge=1, le=500)
+    lockout_failures: int = Field(default("workspace.lockout_failures"), ge=1)
+    lockout_window_minutes: int = Field(default("workspace.lockout_window_minutes"), ge=1)
+    lockout_minutes: int = Field(default("workspace.lockout_minutes"), ge=1)
+
+
 class Settings(SettingsModel):
     db_path: str = Field(default("db_path"))
     outbox_dir: str = Field(default("outbox_dir"))
@@ -175,6 +183,7 @@ class Settings(SettingsModel):
     dedup: DedupSettings = DedupSettings()
     smtp: SmtpSettings = SmtpSettings()
     digest: DigestSettings = DigestSettings()
+    workspace: WorkspaceSettings = WorkspaceSettings()
 
 
 # --- sites.yaml ---------------------------------------------------------------------
