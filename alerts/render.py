@@ -154,6 +154,7 @@ class OutletView:
     url: str | None
     shown_url: str
     time: str
+    copied_from: str | None = None  # "menyalin dari ..." (None for the first publisher)
 
 
 @dataclass
@@ -273,6 +274,7 @@ def outlet_view(outlet: Outlet, zone: ZoneInfo) -> OutletView:
         url=url,
         shown_url=shorten(outlet.url, 90),
         time=format_moment(outlet.seen_at, zone),
+        copied_from=shorten(outlet.copied_from, NAME_LIMIT) or None,
     )
 
 

@@ -31,6 +31,7 @@ class Outlet:
     title: str | None
     published: str | None
     fetched_at: str | None
+    copied_from: str | None = None  # the outlet whose article this one copied
 
     @property
     def name(self) -> str:
@@ -116,13 +117,13 @@ class Selection:
 
 
 def with_site_names(selection: Selection, names: dict[str, str]) -> Selection:
-    """Outlets without a name of their own (no og:site_name on the page) are shown by the
-    name sites.yaml gives their site, not by its id."""
+    """Outlets without a name of their own (no og:site_name on the page), and the outlets a
+    copy copied, are shown by the name sites.yaml gives their site, not by its id."""
 
     def named(outlet: Outlet) -> Outlet:
-        if outlet.sitename or outlet.site not in names:
-            return outlet
-        return replace(outlet, sitename=names[outlet.site])
+        sitename = outlet.sitename or names.get(outlet.site)
+        copied = names.get(outlet.copied_from or "", outlet.copied_from)
+        return replace(outlet, sitename=sitename, copied_from=copied)
 
     def story(item: Story) -> Story:
         return replace(item, outlets=[named(o) for o in item.outlets])
@@ -255,6 +256,9 @@ def best_findings(
 
 
 def _story(db: Database, row: dict[str, Any]) -> Story:
+    articles = store.cluster_articles(db, row["cluster_id"])
+    names = {a["id"]: a["sitename"] or a["site"] for a in articles}
+    sources = stories.copy_sources(db, row["cluster_id"])
     outlets = [
         Outlet(
             article_id=a["id"],
@@ -264,8 +268,9 @@ def _story(db: Database, row: dict[str, Any]) -> Story:
             title=a["title"],
             published=a["published"],
             fetched_at=a["fetched_at"],
+            copied_from=names.get(sources.get(a["id"], -1)),
         )
-        for a in store.cluster_articles(db, row["cluster_id"])
+        for a in articles
     ]
     first_title = outlets[0].title if outlets and outlets[0].title else None
     return Story(

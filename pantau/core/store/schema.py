@@ -328,6 +328,21 @@ def m090_cases(db: Database) -> None:
 
 
 @migrations()
+def m095_dedup_sentences(db: Database) -> None:
+    """Sentence keys for story clustering: partial copies share sentences, not shingles.
+
+    Like dedup_bands, one WITHOUT ROWID B-tree of (key, article_id); an article's own keys
+    are kept with its signature so an updated article's rows can be found and removed.
+    Articles indexed before this migration have none until `pantau stories-reindex`.
+    """
+    db.execute(
+        "create table dedup_sentences (key integer not null, article_id integer not null, "
+        "primary key (key, article_id)) without rowid"
+    )
+    db.table("dedup_signatures").add_column("sentence_keys", bytes)
+
+
+@migrations()
 def m100_accounts(db: Database) -> None:
     """Workspace accounts, one office each, and every login attempt (for the lockout).
 
@@ -389,3 +404,13 @@ def m110_crawl_retry_after(db: Database) -> None:
     db.table("crawl_retry_after").create(
         {"site": str, "not_before": str, "noted_at": str}, pk="site"
     )
+
+
+@migrations()
+def m120_refused_recipients(db: Database) -> None:
+    """A digest that reached some recipients but not others retries only the refused ones:
+    `refused_next_at` is when (null: nothing left to retry), `refused_attempts` how often."""
+    digests = db.table("digests")
+    digests.add_column("refused_attempts", int, not_null_default=0)
+    digests.add_column("refused_next_at", str)
+    digests.create_index(["refused_next_at"])
