@@ -117,13 +117,13 @@ class Selection:
 
 
 def with_site_names(selection: Selection, names: dict[str, str]) -> Selection:
-    """Outlets without a name of their own (no og:site_name on the page) are shown by the
-    name sites.yaml gives their site, not by its id."""
+    """Outlets without a name of their own (no og:site_name on the page), and the outlets a
+    copy copied, are shown by the name sites.yaml gives their site, not by its id."""
 
     def named(outlet: Outlet) -> Outlet:
-        if outlet.sitename or outlet.site not in names:
-            return outlet
-        return replace(outlet, sitename=names[outlet.site])
+        sitename = outlet.sitename or names.get(outlet.site)
+        copied = names.get(outlet.copied_from or "", outlet.copied_from)
+        return replace(outlet, sitename=sitename, copied_from=copied)
 
     def story(item: Story) -> Story:
         return replace(item, outlets=[named(o) for o in item.outlets])

@@ -18,6 +18,7 @@ from twisted.python.failure import Failure
 
 from crawler import runs
 from crawler.failures import Dropped
+from crawler.middlewares import BUDGET_REASON, BUDGET_SETTING
 from crawler.signals import failure_noted, retry_after_noted
 from pantau.core.store import crawls
 
@@ -25,10 +26,6 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 PROGRESS_SECONDS = 2.0
-# Scrapy's CloseSpider extension stops a run at its request budget (CLOSESPIDER_PAGECOUNT,
-# set from crawl.max_requests) with this reason; the run records it as a cause.
-BUDGET_REASON = "closespider_pagecount"
-REQUEST_BUDGET = "request-budget"
 TRACEBACK_TAIL = 1500
 
 
@@ -85,6 +82,7 @@ class RunStore:
         status = item.get("status") if isinstance(item, dict) else None
         if status and (recorder := recorder_of(spider)):
             recorder.count(runs.ARTICLES + (status if status in ("new", "updated") else "skipped"))
+            recorder.progress()  # a stored article is on the run's row at once
 
     def item_dropped(self, item: Any, exception: BaseException, spider: Any) -> None:
         recorder = recorder_of(spider)
@@ -106,9 +104,9 @@ class RunStore:
         recorder = recorder_of(spider)
         if recorder is None:
             return
-        if reason == BUDGET_REASON:
-            budget = self.crawler.settings.getint("CLOSESPIDER_PAGECOUNT")
-            recorder.error(spider.site.url, REQUEST_BUDGET, f"stopped after {budget} responses")
+        if reason == BUDGET_REASON:  # RequestBudgetMiddleware closed the run
+            budget = self.crawler.settings.getint(BUDGET_SETTING)
+            recorder.error(spider.site.url, BUDGET_REASON, f"stopped after {budget} requests")
             reason = "finished"
         if recorder.finish(reason) == "ok":
             crawls.save_source_validators(spider.db, spider.site.id, spider.validators)

@@ -19,6 +19,7 @@ from rich.live import Live
 from rich.table import Table
 from scrapy.crawler import CrawlerProcess
 
+from crawler.middlewares import BUDGET_SETTING
 from crawler.runs import RunRecorder
 from crawler.settings import crawl_state_dir, scrapy_settings
 from crawler.spiders.news import NewsSpider
@@ -74,14 +75,14 @@ def prepare_job_dir(settings: Settings, site: SiteConfig, resume: bool, db_path:
 
 
 def request_budget(settings: Settings, max_pages: int) -> int:
-    """Responses one site's run may get: crawl.max_requests, raised to fit --max-pages."""
+    """Requests one site's run may send: crawl.max_requests, raised to fit --max-pages."""
     return max(settings.crawl.max_requests, 3 * max_pages)
 
 
 def spider_class_for(site: SiteConfig, job_dir: Path, budget: int) -> type[NewsSpider]:
     """Per-site settings (JOBDIR, budget) ride on a subclass, as Scrapy reads them per class."""
     name = "NewsSpider_" + re.sub(r"\W", "_", site.id)
-    custom = {"JOBDIR": str(job_dir), "CLOSESPIDER_PAGECOUNT": budget}
+    custom = {"JOBDIR": str(job_dir), BUDGET_SETTING: budget}
     return type(name, (NewsSpider,), {"custom_settings": custom})
 
 

@@ -86,6 +86,7 @@ def scrapy_settings(settings: Settings, job_dir: Path | None = None) -> dict[str
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
+            "crawler.middlewares.RequestBudgetMiddleware": 30,
             "crawler.middlewares.SchemeGuardMiddleware": 40,
             "crawler.middlewares.KnownUrlMiddleware": 45,
             # SchemeGuardMiddleware is the one scope check (scheme, host and port).

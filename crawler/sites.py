@@ -19,7 +19,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from crawler import sources
-from crawler.discovery import DiscoveryError, Prober, probe_site
+from crawler.discovery import DiscoveryError, probe_site
+from crawler.prober import Prober
 from crawler.urls import SiteScope, canonicalize
 from pantau.core.settings import ConfigError, Settings, SiteConfig, SitesFile, load_model
 

@@ -6,6 +6,7 @@ What to request, what to skip as known, when to re-fetch conditionally, how far 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -425,7 +426,7 @@ def test_a_run_stopped_by_its_request_budget_records_the_cause(make_spider: Any)
     spider = make_spider()
     spider.recorder.count(runs.PAGES_FETCHED)
     spider.recorder.count(runs.SOURCES_OK)
-    RunStore(spider.crawler).spider_closed(spider, "closespider_pagecount")
+    RunStore(spider.crawler).spider_closed(spider, "request-budget")
     row = spider.db.execute("select status, failure_causes from crawl_runs").fetchone()
     assert row == ("partial", '{"request-budget": 1}')
 
@@ -435,7 +436,7 @@ def test_every_site_run_has_a_request_budget(tmp_path: Path) -> None:
 
     site = SiteConfig(id="sukamaju", name="Sukamaju Pos", url=BASE + "/")
     spider_class = spider_class_for(site, tmp_path, request_budget(Settings(), 500))
-    assert spider_class.custom_settings["CLOSESPIDER_PAGECOUNT"] == 5000
+    assert spider_class.custom_settings["PANTAU_REQUEST_BUDGET"] == 5000
 
 
 # --- nobody let in ---------------------------------------------------------------------
@@ -526,3 +527,34 @@ def test_the_next_crawl_of_a_site_that_asked_for_a_pause_waits(make_spider: Any)
     later = make_spider()
     assert 100 < later.asked_wait() <= 120
     assert later.asked_wait(now=datetime.now(UTC) + timedelta(hours=1)) == 0
+
+
+# --- honest records --------------------------------------------------------------------
+
+
+def test_a_running_crawl_records_its_progress_as_it_goes(make_spider: Any) -> None:
+    from crawler.extensions import RunStore
+
+    spider = make_spider()
+    spider.recorder.count(runs.PAGES_FETCHED, 152)
+    RunStore(spider.crawler).response_received(spider)
+    row = spider.db.execute("select status, pages_fetched from crawl_runs").fetchone()
+    assert row == ("running", 152)
+
+
+def test_a_decompression_bomb_is_recorded_as_oversize(make_spider: Any) -> None:
+    from twisted.python.failure import Failure
+
+    from crawler.failures import classify
+    from crawler.middlewares import DecompressionMiddleware
+
+    spider = make_spider()
+    middleware = DecompressionMiddleware.from_crawler(spider.crawler)
+    middleware.open_spider(spider)
+    bomb = gzip.compress(b"\0" * (Settings().crawl.max_body_bytes + 1))
+    response = Response(
+        WP1, body=bomb, headers={"Content-Encoding": "gzip"}, request=scrapy.Request(WP1)
+    )
+    with pytest.raises(Exception) as refused:
+        middleware.process_response(response.request, response)
+    assert classify(Failure(refused.value))[0] == "oversize"

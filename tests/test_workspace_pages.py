@@ -276,6 +276,7 @@ def test_review_actions_are_appended_to_a_history_shown_on_the_story_page(site, 
     assert history[-1].status == "confirmed" and history[-1].follow_up == "under_study"
     page = browser.get(f"/findings/{cluster}").text
     assert "Dikonfirmasi" in page and "Dalam kajian" in page
+    assert "(Bawaslu Kabupaten Kepahiang)" in page
     assert "&lt;b&gt;bukan tag&lt;/b&gt;" in page
 
 
@@ -406,3 +407,14 @@ def test_the_story_page_shows_the_case_thread_and_its_timeline(site, clusters, d
     page = log_in(site, "kabkota-17.08").get(f"/findings/{clusters['sekda-kepahiang']}").text
     assert "Kasus " in page and "Dilaporkan / ditemukan" in page
     assert 'id="kasus-' in page
+
+
+def test_an_empty_database_shows_empty_pages_not_errors(db, db_path):
+    add_accounts(db, "kabkota-17.08")
+    with serve_workspace(workspace_config(db_path)) as running:
+        browser = log_in(running.url, "kabkota-17.08")
+        listing = browser.get("/findings")
+        assert listing.status_code == 200 and "Tidak ada cerita" in listing.text
+        overview = browser.get("/overview")
+        assert overview.status_code == 200 and "Belum ada data" in overview.text
+        assert csv_rows(browser.get("/findings.csv").text) == []

@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from crawler import runs, sources
 from crawler.failures import KNOWN, classify
 from crawler.spiders.base import (
+    BUDGET_CAUSE,
     SOURCE_PRIORITY,
     BaseSpider,
     day_number,
@@ -146,13 +147,16 @@ class ArticleSpider(BaseSpider):
 
     def continuation_failed(self, failure: Failure) -> Iterator[Any]:
         cause, detail = classify(failure)
-        self.fail(first_url(failed_request(failure)), cause, detail)
+        if cause != BUDGET_CAUSE:
+            self.fail(first_url(failed_request(failure)), cause, detail)
         yield failed_request(failure).meta["item"]
 
     def article_failed(self, failure: Failure) -> None:
         cause, detail = classify(failure)
         if cause == KNOWN:
             self.count(runs.ARTICLES + "skipped")
+            return
+        if cause == BUDGET_CAUSE:
             return
         self.fail(first_url(failed_request(failure)), cause, detail)
 

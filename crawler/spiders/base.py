@@ -21,7 +21,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler import runs
-from crawler.failures import classify
+from crawler.failures import OverBudget, classify
 from crawler.runs import RunRecorder
 from crawler.signals import failure_noted
 from crawler.urls import SiteScope, fold_key
@@ -31,6 +31,7 @@ from pantau.core.store import crawls
 log = logging.getLogger(__name__)
 
 SOURCE_PRIORITY = 1_000_000
+BUDGET_CAUSE = OverBudget.cause
 
 
 class BaseSpider(scrapy.Spider):
@@ -139,6 +140,8 @@ class BaseSpider(scrapy.Spider):
 
     def source_failed(self, failure: Failure) -> None:
         cause, detail = classify(failure)
+        if cause == BUDGET_CAUSE:
+            return  # the run closes; the store extension records the budget once
         self.count(runs.SOURCES_FAILED)
         self.fail(first_url(failed_request(failure)), cause, detail)
 

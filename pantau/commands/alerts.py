@@ -13,6 +13,7 @@ import typer
 from alerts import ledger
 from alerts.digest import OfficeReport, run_digests
 from alerts.offices import covers, generate_offices, offices_yaml, recipients
+from alerts.resend import resend_refused
 from pantau.commands import (
     DbOption,
     TextTable,
@@ -103,6 +104,17 @@ def digest(
         out_dir=out_dir,
     )
     out.print(summary_table(reports))
+    if not dry_run:
+        for resend in resend_refused(database, current):
+            out.print(
+                f"{resend.office}: {resend.message_id} resent to refused recipients: "
+                f"{len(resend.accepted)} accepted, {len(resend.refused)} still refused"
+                + (
+                    f" (next try {operator_time(resend.retry_at, current.digest.timezone)})"
+                    if resend.retry_at
+                    else ""
+                )
+            )
     counts: dict[str, int] = {}
     for report in reports:
         counts[report.status] = counts.get(report.status, 0) + 1

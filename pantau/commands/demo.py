@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from pantau.commands import TextTable, app, console, out
-from pantau.core.settings import PROJECT_ROOT
+from pantau.core.settings import project_root
 from pantau.demo.data import DEFAULT_PORT_BASE, DEMO_DIR
 from pantau.demo.run import DemoOptions, DemoResult, run_demo
 
@@ -59,7 +59,7 @@ def demo(
 
 def shown(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(PROJECT_ROOT))
+        return str(path.resolve().relative_to(project_root()))
     except ValueError:
         return str(path)
 

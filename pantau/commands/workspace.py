@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlite_utils import Database
 
-from pantau.commands import DbOption, app, out, settings
+from pantau.commands import (
+    DbOption,
+    app,
+    existing_database_path,
+    open_database,
+    open_or_create_database,
+    out,
+    settings,
+)
 from pantau.core import store
 from pantau.core.settings import (
     OfficeConfig,
     OfficesFile,
     PantauError,
-    database_path,
     load_model,
     load_offices,
     load_sites,
@@ -39,14 +46,6 @@ OfficesOption = Annotated[
 
 def offices_from(path: Path | None) -> list[OfficeConfig]:
     return load_offices() if path is None else load_model(path, OfficesFile).offices
-
-
-def existing_database(db: Path | None) -> Database:
-    """Open the database only if it exists: a mistyped --db must not create an empty one."""
-    path = database_path(db, settings())
-    if not path.exists():
-        raise PantauError(f"{path}: no such database (run a crawl, `pantau ingest` or the demo)")
-    return store.open_db(path)
 
 
 def read_password(confirm: bool = True) -> str:
@@ -77,12 +76,13 @@ def serve(
     """Serve the review workspace (officers log in per office; Ctrl-C stops it)."""
     import uvicorn
 
+    from pantau.core.store.accounts import Lockout
     from pantau.workspace.app import WorkspaceConfig, create_app
     from pantau.workspace.auth import secret_key
 
     current = settings()
-    path = database_path(db, current)
-    existing_database(db).close()  # refuses a missing file, migrates an old one
+    path = existing_database_path(db, current)
+    store.open_db(path).close()  # migrates an older file before the pages read it
     config = WorkspaceConfig(
         db_path=path,
         offices=offices_from(offices),
@@ -90,6 +90,13 @@ def serve(
         secret_key=secret_key(path),
         timezone=current.digest.timezone,
         https_only=https_only,
+        page_size=current.workspace.page_size,
+        session_hours=current.workspace.session_hours,
+        lockout=Lockout(
+            failures=current.workspace.lockout_failures,
+            window=timedelta(minutes=current.workspace.lockout_window_minutes),
+            duration=timedelta(minutes=current.workspace.lockout_minutes),
+        ),
     )
     out.print(f"Pantau workspace on http://{host}:{port}/findings (database {path})")
     uvicorn.run(
@@ -115,7 +122,7 @@ def users_add(
     offices = {o.id: o for o in offices_from(offices_file)}
     if office not in offices:
         raise PantauError(f"no office with id {office!r} in offices.yaml")
-    database = store.open_db(database_path(db, settings()))
+    database = open_or_create_database(db)
     account = accounts.add_account(database, email, office, read_password())
     out.print(f"account {account.email} added for {offices[office].name} ({office})")
 
@@ -128,7 +135,7 @@ def users_passwd(
     """Set a new password (ends the account's sessions and lifts a lockout)."""
     from pantau.core.store import accounts
 
-    account = accounts.set_password(existing_database(db), email, read_password())
+    account = accounts.set_password(open_database(db), email, read_password())
     out.print(f"password changed for {account.email}")
 
 
@@ -137,7 +144,7 @@ def users_list(db: DbOption = None, offices_file: OfficesOption = None) -> None:
     """Every account with its office and last successful login."""
     from pantau.core.store import accounts
 
-    database = existing_database(db)
+    database = open_database(db)
     names = {o.id: o.name for o in offices_from(offices_file)}
     # One tab-separated line per account: readable, and easy to use in a script.
     out.print("email\toffice\toffice name\tcreated\tlast login", markup=False)
@@ -160,7 +167,7 @@ def feedback_export(
     """Write reviewed stories as labelled articles in the format `pantau eval` reads."""
     from pantau.workspace.export import export_feedback
 
-    summary = export_feedback(existing_database(db), directory)
+    summary = export_feedback(open_database(db), directory)
     out.print(
         f"{summary.articles} article(s) of {summary.stories} reviewed story(ies) written to "
         f"{summary.directory}; {summary.skipped} decision(s) without a label skipped"

@@ -25,9 +25,20 @@ from pydantic import (
 )
 from pydantic.networks import validate_email
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
-DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+# What the program ships beside its code: the default config and rules (config/) and its
+# data (data/: demo outlets, region data). In a source checkout they are the repository's
+# folders; an installed wheel carries them inside the package, under pantau/shipped/.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the checkout (site-packages if installed)
+_INSTALLED = Path(__file__).resolve().parents[1] / "shipped"
+
+
+def _shipped(name: str) -> Path:
+    installed = _INSTALLED / name
+    return installed if installed.is_dir() else PROJECT_ROOT / name
+
+
+DEFAULT_CONFIG_DIR = _shipped("config")
+DEFAULT_DATA_DIR = _shipped("data")
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 
 
@@ -156,6 +167,14 @@ class DigestSettings(SettingsModel):
     review_url: str = Field(default("digest.review_url"))
 
 
+class WorkspaceSettings(SettingsModel):
+    session_hours: int = Field(default("workspace.session_hours"), ge=1)
+    page_size: int = Field(default("workspace.page_size"), ge=1, le=500)
+    lockout_failures: int = Field(default("workspace.lockout_failures"), ge=1)
+    lockout_window_minutes: int = Field(default("workspace.lockout_window_minutes"), ge=1)
+    lockout_minutes: int = Field(default("workspace.lockout_minutes"), ge=1)
+
+
 class Settings(SettingsModel):
     db_path: str = Field(default("db_path"))
     outbox_dir: str = Field(default("outbox_dir"))
@@ -164,6 +183,7 @@ class Settings(SettingsModel):
     dedup: DedupSettings = DedupSettings()
     smtp: SmtpSettings = SmtpSettings()
     digest: DigestSettings = DigestSettings()
+    workspace: WorkspaceSettings = WorkspaceSettings()
 
 
 # --- sites.yaml ---------------------------------------------------------------------
@@ -307,8 +327,22 @@ def load_model(path: Path, model: type[ModelT], data: Any = None) -> ModelT:
 
 
 def config_dir(explicit: str | Path | None = None) -> Path:
-    chosen = explicit or os.environ.get("PANTAU_CONFIG") or DEFAULT_CONFIG_DIR
-    return Path(chosen)
+    """The operator's config folder: given, else PANTAU_CONFIG, else `./config` when the
+    current directory has one, else the defaults shipped with Pantau."""
+    if chosen := explicit or os.environ.get("PANTAU_CONFIG"):
+        return Path(chosen)
+    here = Path("config")
+    return here.resolve() if (here / "settings.yaml").is_file() else DEFAULT_CONFIG_DIR
+
+
+def project_root() -> Path:
+    """The operator's project, against which relative paths in settings resolve: the parent
+    of the config folder in use (a checkout's own config: the checkout). With the config
+    shipped inside an installed package, the current directory."""
+    chosen = config_dir().resolve()
+    if chosen == (_INSTALLED / "config").resolve():
+        return Path.cwd()
+    return chosen.parent
 
 
 def load_settings(directory: Path | None = None) -> Settings:
@@ -338,9 +372,10 @@ def load_offices(directory: Path | None = None) -> list[OfficeConfig]:
 
 
 def resolve_path(value: str | Path) -> Path:
-    """Relative runtime paths in settings are relative to the project root."""
+    """A path from settings: relative ones are relative to the operator's project (the
+    config folder's parent), never to wherever Pantau happens to be installed."""
     path = Path(value)
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return path if path.is_absolute() else project_root() / path
 
 
 def per_database_dir(setting: str, db_path: Path, kind: str) -> Path:

@@ -52,10 +52,12 @@ class DigestRunner:
         """Offices whose morning send failed are tried again once alerts' backoff allows.
 
         alerts keeps the failed stories pending with a `next_attempt_at`; without this job
-        they would wait for tomorrow's digest.
+        they would wait for tomorrow's digest. Recipients that refused a digest the others
+        received get it on their own, on the same backoff.
         """
         from alerts.digest import run_digests
         from alerts.ledger import offices_due_for_retry
+        from alerts.resend import resend_refused
         from pantau.case_threads import refresh_cases
 
         config = self.config
@@ -76,6 +78,7 @@ class DigestRunner:
                             report.status,
                             f" ({report.error})" if report.error else "",
                         )
+                resend_refused(db, config.settings)
             except Exception:  # the next check tries again
                 log.exception("digest retry failed")
             finally:

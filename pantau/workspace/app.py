@@ -37,13 +37,14 @@ from alerts.render import clean_text, format_moment, short_date
 from pantau.core import store
 from pantau.core.settings import OfficeConfig, SiteConfig
 from pantau.core.store import accounts, reviews, worklist
+from pantau.core.store.coverage import recent_articles_by_site
+from pantau.core.store.crawl_history import last_run_per_site
 from pantau.core.store.worklist import StoryQuery
 from pantau.workspace import auth, charts, export, labels, views
 from pantau.workspace.auth import CsrfError, NotLoggedIn, User
 from pantau.workspace.kinds import load_kinds
 
 HERE = Path(__file__).parent
-SESSION_HOURS = 12
 # Query parameters of the list besides the search box (open the filter panel when set).
 FILTER_PARAMS = (
     "wilayah",
@@ -67,6 +68,7 @@ class WorkspaceConfig:
     timezone: str = "Asia/Jakarta"
     https_only: bool = False
     page_size: int = 25
+    session_hours: int = 12
     lockout: accounts.Lockout = field(default_factory=accounts.Lockout)
 
 
@@ -262,6 +264,7 @@ class Workspace:
             self.catalog(),
             self.zone,
             worklist.story_cases(db, cluster_id),
+            {office.id: office.name for office in self.config.offices},
         )
         context = {"user": user, "story": page, "error": error, "reviews": reviews}
         return self.render(request, "story.html.j2", context, status=400 if error else 200)
@@ -314,13 +317,13 @@ class Workspace:
                 if row.review_status != "dismissed"
             ]
             since = (datetime.now(UTC) - timedelta(days=7)).isoformat(timespec="seconds")
-            health = worklist.crawl_health(db, self._sites_for(user, rows), since)
-        context = {
-            "user": user,
-            "total": len(rows),
-            "charts": self._charts(rows),
-            "health": [self._health_line(entry) for entry in health],
-        }
+            last_runs = last_run_per_site(db)
+            recent = recent_articles_by_site(db, since)
+        health = [
+            self._health_line(site, last_runs.get(site), recent[site])
+            for site in self._sites_for(user, rows)
+        ]
+        context = {"user": user, "total": len(rows), "charts": self._charts(rows), "health": health}
         return self.render(request, "overview.html.j2", context)
 
     def _charts(self, rows: list[worklist.StoryRow]) -> list[charts.Chart]:
@@ -351,17 +354,20 @@ class Workspace:
         carried = [site for row in rows for site in row.sites]
         return sorted(set(placed) | set(carried))
 
-    def _health_line(self, entry: dict[str, Any]) -> dict[str, Any]:
-        names = {site.id: site.name for site in self.config.sites}
+    def _health_line(
+        self, site: str, last_run: dict[str, Any] | None, recent: int
+    ) -> dict[str, Any]:
+        names = {entry.id: entry.name for entry in self.config.sites}
+        run = last_run or {}
         return {
-            "name": clean_text(names.get(entry["site"], entry["site"])),
-            "status": labels.label(labels.CRAWL_STATUSES, entry.get("status"), "belum dirayapi"),
-            "status_code": entry.get("status") or "none",
-            "last": format_moment(entry.get("finished_at") or entry.get("started_at"), self.zone)
-            if entry["crawled"]
+            "name": clean_text(names.get(site, site)),
+            "status": labels.label(labels.CRAWL_STATUSES, run.get("status"), "belum dirayapi"),
+            "status_code": run.get("status") or "none",
+            "last": format_moment(run.get("finished_at") or run.get("started_at"), self.zone)
+            if run
             else "-",
-            "failures": entry.get("failures") or 0,
-            "recent": entry["recent_articles"],
+            "failures": run.get("failures") or 0,
+            "recent": recent,
         }
 
     # --- errors --------------------------------------------------------------------
@@ -482,7 +488,7 @@ def create_app(config: WorkspaceConfig) -> Starlette:
             SessionMiddleware,
             secret_key=config.secret_key,
             session_cookie="pantau_session",
-            max_age=SESSION_HOURS * 3600,
+            max_age=config.session_hours * 3600,
             same_site="lax",
             https_only=config.https_only,
         ),

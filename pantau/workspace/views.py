@@ -147,6 +147,7 @@ def story_page(
     catalog: Catalog,
     zone: ZoneInfo,
     cases: list[dict[str, Any]] | None = None,
+    office_names: dict[str, str] | None = None,
 ) -> StoryPage:
     names = [t for p in accused_people(row) for t in (p.name, p.position) if t]
     cues = catalog.cues(row.violations)
@@ -165,7 +166,7 @@ def story_page(
         outlets=[outlet_line(a, zone) for a in articles],
         text_title=shorten(best.get("title"), 300),
         paragraphs=marked_paragraphs(best.get("text") or "", row.evidence),
-        history=[history_line(r, zone) for r in reversed(history)],
+        history=[history_line(r, zone, office_names or {}) for r in reversed(history)],
         duplicate_of=history[-1].duplicate_of if history else None,
         cases=[case_view(case, zone) for case in cases or []],
     )
@@ -198,7 +199,7 @@ def outlet_line(article: dict[str, Any], zone: ZoneInfo) -> OutletLine:
     )
 
 
-def history_line(review: Review, zone: ZoneInfo) -> HistoryLine:
+def history_line(review: Review, zone: ZoneInfo, office_names: dict[str, str]) -> HistoryLine:
     detail = ""
     if review.action == "dismiss":
         detail = labels.label(labels.REASONS, review.reason, "")
@@ -212,7 +213,7 @@ def history_line(review: Review, zone: ZoneInfo) -> HistoryLine:
         detail=detail,
         note=review.note,
         reviewer=clean_text(review.reviewer) or "-",
-        office=clean_text(review.office) or "-",
+        office=clean_text(office_names.get(review.office or "", review.office)) or "-",
     )
 
 

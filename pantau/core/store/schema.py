@@ -404,3 +404,13 @@ def m110_crawl_retry_after(db: Database) -> None:
     db.table("crawl_retry_after").create(
         {"site": str, "not_before": str, "noted_at": str}, pk="site"
     )
+
+
+@migrations()
+def m120_refused_recipients(db: Database) -> None:
+    """A digest that reached some recipients but not others retries only the refused ones:
+    `refused_next_at` is when (null: nothing left to retry), `refused_attempts` how often."""
+    digests = db.table("digests")
+    digests.add_column("refused_attempts", int, not_null_default=0)
+    digests.add_column("refused_next_at", str)
+    digests.create_index(["refused_next_at"])

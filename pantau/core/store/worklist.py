@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from pantau.core.store.findings import LATEST_FINDING
+
 VERDICTS = ("breach", "advisory", "other")
 SORTS = ("serious", "newest", "oldest")
 
@@ -27,9 +29,7 @@ _BEST = """
 with latest as (
     select a.id as article_id, a.cluster_id, coalesce(a.published, a.fetched_at) as seen,
            f.id as finding_id, f.verdict, f.score, f.region_code
-    from articles a join findings f on f.id = (
-        select f2.id from findings f2 where f2.article_id = a.id
-        order by f2.analyzed_at desc, f2.id desc limit 1)
+    from articles a join findings f on {latest}
     where a.cluster_id is not null and {prefilter}
 ),
 ranked as (
@@ -184,7 +184,7 @@ def _select(query: StoryQuery, columns: str, tail: str = "") -> tuple[str, list[
     prefilter, before = _prefilter(query)
     where, after = _where(query)
     sql = (
-        _BEST.format(prefilter=prefilter)
+        _BEST.format(latest=LATEST_FINDING.strip(), prefilter=prefilter)
         + f" select {columns} from best join clusters c on c.id = best.cluster_id"
         + f" where {where} {tail}"
     )
@@ -245,15 +245,10 @@ def story_articles(db: Database, cluster_id: int) -> list[dict[str, Any]]:
     """Every article of a story with its newest finding, earliest first."""
     return list(
         db.query(
-            """
-            select a.id, a.url, a.site, a.sitename, a.title, a.published, a.fetched_at,
-                   a.text, f.verdict, f.score
-            from articles a left join findings f on f.id = (
-                select f2.id from findings f2 where f2.article_id = a.id
-                order by f2.analyzed_at desc, f2.id desc limit 1)
-            where a.cluster_id = ?
-            order by coalesce(a.published, a.fetched_at), a.id
-            """,
+            "select a.id, a.url, a.site, a.sitename, a.title, a.published, a.fetched_at, "
+            "a.text, f.verdict, f.score "
+            f"from articles a left join findings f on {LATEST_FINDING} "
+            "where a.cluster_id = ? order by coalesce(a.published, a.fetched_at), a.id",
             [cluster_id],
         )
     )
@@ -279,25 +274,6 @@ def regions_in(db: Database, scope: tuple[str, ...] | None) -> list[tuple[str, s
         f"where region_code is not null and {where} group by region_code order by region_code"
     )
     return [(row[0], row[1] or row[0]) for row in db.execute(sql, params).fetchall()]
-
-
-def crawl_health(db: Database, sites: Sequence[str], since: str) -> list[dict[str, Any]]:
-    """Per site: its last crawl run, failures in it, and articles stored since `since`."""
-    result = []
-    for site in sites:
-        last = db.execute(
-            "select status, started_at, finished_at, pages_fetched, articles_new, failures, "
-            "error from crawl_runs where site = ? order by started_at desc, id desc limit 1",
-            [site],
-        ).fetchone()
-        recent = db.execute(
-            "select count(*) from articles where site = ? and fetched_at >= ?", [site, since]
-        ).fetchone()[0]
-        keys = ("status", "started_at", "finished_at", "pages", "new", "failures", "error")
-        entry: dict[str, Any] = dict(zip(keys, last, strict=True)) if last else {}
-        entry.update(site=site, recent_articles=int(recent), crawled=last is not None)
-        result.append(entry)
-    return result
 
 
 def _story_row(row: dict[str, Any]) -> StoryRow:
