@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerts.categories import SANCTION_WORDS, Catalog
-from alerts.selection import Accused, Outlet, Selection, Story, StoryUpdate
+from alerts.selection import Accused, CaseProgress, Outlet, Selection, Story, StoryUpdate
 from pantau.core.calendar import MONTHS, load_zones, long_date, parse_iso
 from pantau.core.settings import OfficeConfig
 
@@ -77,10 +77,6 @@ def safe_url(value: str | None) -> str | None:
         return None
     parts = urlsplit(url)
     return url if parts.scheme in ("http", "https") and parts.netloc else None
-
-
-def indonesian_date(day: date) -> str:
-    return long_date(day)
 
 
 def short_date(day: date) -> str:
@@ -158,6 +154,7 @@ class OutletView:
     url: str | None
     shown_url: str
     time: str
+    copied_from: str | None = None  # "menyalin dari ..." (None for the first publisher)
 
 
 @dataclass
@@ -192,12 +189,28 @@ class UpdateView:
 
 
 @dataclass
+class ProgressView:
+    """A later report of a case the office already heard of ("Perkembangan kasus")."""
+
+    case_id: int
+    cluster_id: int
+    title: str
+    accused: list[str]
+    region: str
+    stage_label: str
+    stage_date: str
+    outlets: list[OutletView]
+    review_url: str | None
+
+
+@dataclass
 class DigestView:
     office_name: str
     date_text: str
     generated_text: str
     stories: list[StoryView] = field(default_factory=list)
     updates: list[UpdateView] = field(default_factory=list)
+    progress: list[ProgressView] = field(default_factory=list)
     held_back: int = 0
     review_url: str | None = None
 
@@ -261,6 +274,7 @@ def outlet_view(outlet: Outlet, zone: ZoneInfo) -> OutletView:
         url=url,
         shown_url=shorten(outlet.url, 90),
         time=format_moment(outlet.seen_at, zone),
+        copied_from=shorten(outlet.copied_from, NAME_LIMIT) or None,
     )
 
 
@@ -317,14 +331,31 @@ def update_view(update: StoryUpdate, zone: ZoneInfo, review_base: str | None) ->
     )
 
 
+def progress_view(item: CaseProgress, zone: ZoneInfo, review_base: str | None) -> ProgressView:
+    story = item.story
+    return ProgressView(
+        case_id=item.case_id,
+        cluster_id=story.cluster_id,
+        title=shorten(story.title, TITLE_LIMIT) or "(tanpa judul)",
+        accused=[accused_text(person) for person in story.accused][:5],
+        region=region_text(story),
+        stage_label=clean_text(item.stage_label),
+        stage_date=format_moment(item.stage_date, zone) if item.stage_date else "",
+        outlets=[outlet_view(o, zone) for o in story.outlets[:OUTLETS_LISTED]],
+        review_url=review_link(review_base, story.cluster_id),
+    )
+
+
 def subject_line(office: OfficeConfig, selection: Selection, day: date) -> str:
     count = len(selection.stories)
     if count:
         what = f"{count} dugaan pelanggaran netralitas ASN"
-    elif selection.updates:
+    elif selection.updates or selection.progress:
         what = "tidak ada dugaan baru"
     else:
         what = "tidak ada temuan baru"
+    if selection.progress:
+        what += f", {len(selection.progress)} perkembangan kasus"
     if selection.updates:
         what += f", {len(selection.updates)} pembaruan"
     return shorten(f"[Pantau] {office.name} – {short_date(day)} – {what}", SUBJECT_LIMIT)
@@ -379,13 +410,14 @@ def render_digest(
     zone = ZoneInfo(timezone)
     view = DigestView(
         office_name=clean_text(office.name),
-        date_text=indonesian_date(day),
+        date_text=long_date(day),
         generated_text=format_moment(generated_at.isoformat(timespec="seconds"), zone),
         stories=[
             story_view(n, story, catalog, zone, review_url)
             for n, story in enumerate(selection.stories, start=1)
         ],
         updates=[update_view(u, zone, review_url) for u in selection.updates],
+        progress=[progress_view(p, zone, review_url) for p in selection.progress],
         held_back=selection.held_back,
         review_url=safe_url(review_url),
     )

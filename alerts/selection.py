@@ -9,7 +9,7 @@ sent come back as updates when outlets that were not in the earlier digest carri
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,7 @@ from alerts.offices import covers
 from pantau.core import store
 from pantau.core.calendar import parse_iso
 from pantau.core.settings import OfficeConfig
-from pantau.core.store import deliveries, stories
+from pantau.core.store import cases, deliveries, stories
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Outlet:
     title: str | None
     published: str | None
     fetched_at: str | None
+    copied_from: str | None = None  # the outlet whose article this one copied
 
     @property
     def name(self) -> str:
@@ -87,15 +88,55 @@ class StoryUpdate:
 
 
 @dataclass
+class CaseProgress:
+    """A new story of a case the office already heard of: its progress, not a new breach."""
+
+    story: Story
+    case_id: int
+    stage: str
+    stage_label: str
+    stage_date: str | None
+
+
+@dataclass
 class Selection:
     stories: list[Story] = field(default_factory=list)
     updates: list[StoryUpdate] = field(default_factory=list)
+    progress: list[CaseProgress] = field(default_factory=list)
     held_back: int = 0
     qualifying: set[int] = field(default_factory=set)  # every cluster due, held back included
 
     @property
     def is_empty(self) -> bool:
-        return not self.stories and not self.updates
+        return not self.stories and not self.updates and not self.progress
+
+    @property
+    def claimed_stories(self) -> list[Story]:
+        """Every story this digest takes for the office: new ones and case progress."""
+        return [*self.stories, *(item.story for item in self.progress)]
+
+
+def with_site_names(selection: Selection, names: dict[str, str]) -> Selection:
+    """Outlets without a name of their own (no og:site_name on the page), and the outlets a
+    copy copied, are shown by the name sites.yaml gives their site, not by its id."""
+
+    def named(outlet: Outlet) -> Outlet:
+        sitename = outlet.sitename or names.get(outlet.site)
+        copied = names.get(outlet.copied_from or "", outlet.copied_from)
+        return replace(outlet, sitename=sitename, copied_from=copied)
+
+    def story(item: Story) -> Story:
+        return replace(item, outlets=[named(o) for o in item.outlets])
+
+    return replace(
+        selection,
+        stories=[story(s) for s in selection.stories],
+        updates=[
+            replace(u, story=story(u.story), new_outlets=[named(o) for o in u.new_outlets])
+            for u in selection.updates
+        ],
+        progress=[replace(p, story=story(p.story)) for p in selection.progress],
+    )
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -152,7 +193,7 @@ def select_for_office(
     """
     pool = pool or StoryPool(db)
     taken = taken_clusters(db, office.id)
-    stories = []
+    candidates = []
     for cluster_id, row in pool.best(threshold).items():
         if cluster_id in taken or not covers(office, row["region_code"]):
             continue
@@ -160,14 +201,41 @@ def select_for_office(
         first_seen = parse_time(story.first_seen)
         if since and first_seen and first_seen < since:
             continue
-        stories.append(story)
+        candidates.append(story)
+    stories, progress = split_case_progress(db, candidates, taken)
     stories.sort(key=lambda s: (*_seriousness(s), s.first_seen or "", s.cluster_id))
     return Selection(
         stories=stories[:max_stories],
         updates=updates_for_office(db, office),
+        progress=progress,
         held_back=max(0, len(stories) - max_stories),
-        qualifying={story.cluster_id for story in stories},
+        qualifying={story.cluster_id for story in candidates},
     )
+
+
+def split_case_progress(
+    db: Database, candidates: list[Story], taken: set[int]
+) -> tuple[list[Story], list[CaseProgress]]:
+    """New cases stay new stories; a story of a case already sent (or already new in this
+    digest) is that case's progress, so an office never gets one case twice as new."""
+    in_cases = cases.cases_of_stories(db, [s.cluster_id for s in candidates])
+    told = {
+        place.case_id for places in cases.cases_of_stories(db, taken).values() for place in places
+    }
+    stories: list[Story] = []
+    progress: list[CaseProgress] = []
+    for story in sorted(candidates, key=lambda s: (s.first_seen or "", s.cluster_id)):
+        places = in_cases.get(story.cluster_id, [])
+        known = [place for place in places if place.case_id in told]
+        if known:
+            place = known[0]
+            progress.append(
+                CaseProgress(story, place.case_id, place.stage, place.label, place.date)
+            )
+        else:
+            stories.append(story)
+        told.update(place.case_id for place in places)
+    return stories, progress
 
 
 def best_findings(
@@ -188,6 +256,9 @@ def best_findings(
 
 
 def _story(db: Database, row: dict[str, Any]) -> Story:
+    articles = store.cluster_articles(db, row["cluster_id"])
+    names = {a["id"]: a["sitename"] or a["site"] for a in articles}
+    sources = stories.copy_sources(db, row["cluster_id"])
     outlets = [
         Outlet(
             article_id=a["id"],
@@ -197,8 +268,9 @@ def _story(db: Database, row: dict[str, Any]) -> Story:
             title=a["title"],
             published=a["published"],
             fetched_at=a["fetched_at"],
+            copied_from=names.get(sources.get(a["id"], -1)),
         )
-        for a in store.cluster_articles(db, row["cluster_id"])
+        for a in articles
     ]
     first_title = outlets[0].title if outlets and outlets[0].title else None
     return Story(

@@ -10,6 +10,7 @@ a good run, the sources' validators for the next conditional crawl.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -17,17 +18,14 @@ from twisted.python.failure import Failure
 
 from crawler import runs
 from crawler.failures import Dropped
-from crawler.signals import failure_noted
+from crawler.middlewares import BUDGET_REASON, BUDGET_SETTING
+from crawler.signals import failure_noted, retry_after_noted
 from pantau.core.store import crawls
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 PROGRESS_SECONDS = 2.0
-# Scrapy's CloseSpider extension stops a run at its request budget (CLOSESPIDER_PAGECOUNT,
-# set from crawl.max_requests) with this reason; the run records it as a cause.
-BUDGET_REASON = "closespider_pagecount"
-REQUEST_BUDGET = "request-budget"
 TRACEBACK_TAIL = 1500
 
 
@@ -46,6 +44,7 @@ class RunStore:
         connect = crawler.signals.connect
         connect(extension.spider_opened, signal=signals.spider_opened)
         connect(extension.failure_noted, signal=failure_noted)
+        connect(extension.retry_after_noted, signal=retry_after_noted)
         connect(extension.spider_error, signal=signals.spider_error)
         connect(extension.item_error, signal=signals.item_error)
         connect(extension.item_scraped, signal=signals.item_scraped)
@@ -62,6 +61,12 @@ class RunStore:
         if recorder := recorder_of(spider):
             recorder.error(url, cause, detail)
 
+    def retry_after_noted(self, spider: Any, seconds: float) -> None:
+        """The site asked for a pause: its next crawl waits too."""
+        if recorder_of(spider) is not None:
+            until = datetime.now(UTC) + timedelta(seconds=seconds)
+            crawls.set_retry_after(spider.db, spider.site.id, until)
+
     def spider_error(self, failure: Failure, response: Any, spider: Any) -> None:
         """A bug in a callback is counted like any failure, with its traceback kept."""
         if recorder := recorder_of(spider):
@@ -77,6 +82,7 @@ class RunStore:
         status = item.get("status") if isinstance(item, dict) else None
         if status and (recorder := recorder_of(spider)):
             recorder.count(runs.ARTICLES + (status if status in ("new", "updated") else "skipped"))
+            recorder.progress()  # a stored article is on the run's row at once
 
     def item_dropped(self, item: Any, exception: BaseException, spider: Any) -> None:
         recorder = recorder_of(spider)
@@ -98,9 +104,9 @@ class RunStore:
         recorder = recorder_of(spider)
         if recorder is None:
             return
-        if reason == BUDGET_REASON:
-            budget = self.crawler.settings.getint("CLOSESPIDER_PAGECOUNT")
-            recorder.error(spider.site.url, REQUEST_BUDGET, f"stopped after {budget} responses")
+        if reason == BUDGET_REASON:  # RequestBudgetMiddleware closed the run
+            budget = self.crawler.settings.getint(BUDGET_SETTING)
+            recorder.error(spider.site.url, BUDGET_REASON, f"stopped after {budget} requests")
             reason = "finished"
         if recorder.finish(reason) == "ok":
             crawls.save_source_validators(spider.db, spider.site.id, spider.validators)

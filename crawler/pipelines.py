@@ -31,7 +31,7 @@ from scrapy.utils.misc import load_object
 
 from crawler import sources
 from crawler.failures import Dropped
-from crawler.urls import canonicalize, in_domains
+from crawler.urls import canonicalize
 from crawler.worker import (
     ArticleSink,
     Extracted,
@@ -143,7 +143,7 @@ def choose_canonical(fetched: str, declared: str | None, spider: Any) -> str:
     if not declared:
         return own
     canonical = canonicalize(declared, base=fetched)
-    if not in_domains(canonical, spider.article_domains):
+    if not spider.article_scope.allows(canonical):
         return own
     if urlsplit(canonical).path.strip("/") == "" or (
         sources.is_article_url(own, spider.site.article_pattern)

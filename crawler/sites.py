@@ -19,8 +19,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from crawler import sources
-from crawler.discovery import DiscoveryError, Prober, probe_site
-from crawler.urls import canonicalize, registered_domain
+from crawler.discovery import DiscoveryError, probe_site
+from crawler.prober import Prober
+from crawler.urls import SiteScope, canonicalize
 from pantau.core.settings import ConfigError, Settings, SiteConfig, SitesFile, load_model
 
 
@@ -62,10 +63,10 @@ def check_source(prober: Prober, site: SiteConfig, kind: str, url: str) -> Sourc
             report.newest = max((lk.date for lk in links if lk.date), default=None)
             return report
     else:
-        domains = [registered_domain(site.url), *site.allowed_domains]
+        scope = SiteScope.of([site.url], site.allowed_domains)
         links = [
             sources.Link(url)
-            for url in sources.article_links(fetched.body, fetched.url, domains, None)
+            for url in sources.article_links(fetched.body, fetched.url, scope, None)
         ]
     report.links = len(links)
     report.matching = sum(
@@ -78,7 +79,8 @@ def check_source(prober: Prober, site: SiteConfig, kind: str, url: str) -> Sourc
 
 def check_site(site: SiteConfig, settings: Settings) -> list[SourceReport]:
     """Fetch every configured source now and say what it yields."""
-    prober = Prober(settings)
+    declared = [site.url, *site.feeds, *site.sitemaps, *site.listings]
+    prober = Prober(settings, SiteScope.of(declared, site.allowed_domains))
     reports = [check_source(prober, site, "feed", url) for url in site.feeds]
     reports += [check_source(prober, site, "sitemap", url) for url in site.sitemaps]
     listings = site.listings or ([] if site.feeds or site.sitemaps else [site.url])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -18,8 +18,9 @@ import feedparser
 import lxml.etree
 import lxml.html
 from scrapy.utils.gz import gunzip
+from w3lib.encoding import html_to_unicode
 
-from crawler.urls import canonicalize, in_domains, is_http_url
+from crawler.urls import canonicalize, is_http_url
 from pantau.core.calendar import parse_iso
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
@@ -174,6 +175,32 @@ def parse_sitemap(body: bytes) -> SitemapDoc:
     return SitemapDoc(kind, links, is_news)
 
 
+# --- page bytes -----------------------------------------------------------------------
+
+NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
+
+
+def utf8_page(content_type: str | None, body: bytes) -> bytes:
+    """A page's bytes as valid UTF-8, whatever it was sent in, for extraction and the store.
+
+    Valid UTF-8 passes untouched. A UTF-8 page with a few bad bytes (most of its
+    non-ASCII characters valid) keeps its text and loses only those bytes, instead of
+    being read whole as cp1252 ("â€“"). Anything else is decoded as a browser would
+    (w3lib's html_to_unicode: BOM, the HTTP charset, the <meta> charset), cp1252 when
+    nothing is declared, bad bytes replaced.
+    """
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return body
+    text = body.decode("utf-8", errors="replace")
+    if len(NON_ASCII.findall(text)) <= text.count("\ufffd"):
+        _, text = html_to_unicode(content_type, body, auto_detect_fun=lambda _: "cp1252")
+    return text.encode("utf-8")
+
+
 # --- listing pages ------------------------------------------------------------------
 
 
@@ -227,7 +254,7 @@ def is_article_url(url: str, pattern: str | None) -> bool:
 
 
 def article_links(
-    body: bytes | str, base_url: str, domains: list[str], pattern: str | None
+    body: bytes | str, base_url: str, scope: Container[str], pattern: str | None
 ) -> list[str]:
     """Article URLs linked from a listing page, canonical, in page order, once each."""
     doc = parse_html(body, base_url)
@@ -237,7 +264,7 @@ def article_links(
     found: list[str] = []
     for url, _, _ in anchors(doc, base_url):
         canonical = canonicalize(url)
-        if canonical in seen or not in_domains(canonical, domains):
+        if canonical in seen or canonical not in scope:
             continue
         if is_article_url(canonical, pattern):
             seen.add(canonical)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from pantau.core.calendar import parse_iso
 from pantau.core.settings import DEFAULT_CONFIG_DIR, StrictModel, load_model
 
 DEFAULT_STAGES_FILE = DEFAULT_CONFIG_DIR / "rules" / "case_stages.yaml"
@@ -28,6 +29,8 @@ REPORTED = "reported"
 # Later reports of one case come weeks or months apart (summons, recommendation, BKN's
 # decision); a report of the same person after this long is taken as another case.
 CASE_WINDOW = timedelta(days=240)
+# Reports of a sanction or a stop keep arriving for a few days (copies, reactions).
+CASE_CLOSED_GRACE = timedelta(days=7)
 
 # --- the stage cues (config/rules/case_stages.yaml) -------------------------------------
 
@@ -37,6 +40,7 @@ class StageRule(StrictModel):
     label: str
     order: int = Field(ge=0)
     cues: list[str] = Field(min_length=1)
+    ends_case: bool = False
 
 
 class Blockers(StrictModel):
@@ -47,6 +51,7 @@ class Blockers(StrictModel):
 class StagesFile(StrictModel):
     stages: list[StageRule] = Field(min_length=1)
     blockers: Blockers = Blockers()
+    office_words: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,11 @@ class StageReader:
     rules: tuple[StageRule, ...]
     blockers: frozenset[str]
     window: int
+    office_words: frozenset[str] = frozenset()
+
+    @property
+    def final_stages(self) -> frozenset[str]:
+        return frozenset(rule.id for rule in self.rules if rule.ends_case)
 
     @property
     def order(self) -> dict[str, int]:
@@ -94,6 +104,7 @@ def load_stage_reader(path: Path | None = None) -> StageReader:
         rules=tuple(rules.stages),
         blockers=frozenset(rules.blockers.words),
         window=rules.blockers.window,
+        office_words=frozenset(word.lower() for word in rules.office_words),
     )
 
 
@@ -204,42 +215,77 @@ _TITLE_WORDS = frozenset(
 
 
 def parse_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=None)
+    parsed = parse_iso(value, naive=None)
+    return parsed.replace(tzinfo=None) if parsed else None
 
 
 def is_initials(name: str) -> bool:
-    compact = re.sub(r"[.\s]", "", name)
-    return compact.isalpha() and compact.isupper() and len(compact) <= 4
+    """ "AB", "A.R.", "Hj. R": capitals only once titles are dropped, five letters at most."""
+    tokens = case_kept_tokens(name)
+    return (
+        bool(tokens)
+        and all(t.isalpha() and t.isupper() for t in tokens)
+        and (len("".join(tokens)) <= 5)
+    )
 
 
-def name_words(name: str) -> frozenset[str]:
-    """The words of a name without academic and religious titles or punctuation."""
-    name = re.sub(r"\(.*?\)", " ", name).split(",")[0]
-    words = re.sub(r"[^\w\s]", " ", name.lower()).split()
-    return frozenset(w for w in words if w not in _TITLE_WORDS)
+def case_kept_tokens(name: str) -> list[str]:
+    words = re.sub(r"[^\w\s]", " ", re.sub(r"\(.*?\)", " ", name).split(",")[0]).split()
+    return [w for w in words if w.lower() not in _TITLE_WORDS]
 
 
 def office_words(position: str | None) -> frozenset[str]:
     return frozenset(re.sub(r"[^\w\s]", " ", (position or "").lower()).split())
 
 
-def same_person(a: Accused, b: Accused) -> bool:
-    """Names agree (one's words all in the other's), initials agree on the same kind of
-    office, or unnamed offices agree on office and place."""
+def same_person(a: Accused, b: Accused, generic: frozenset[str] = frozenset()) -> bool:
+    """The same accused in two reports.
+
+    Full names agree when every word of the shorter is a word of the longer, or its initial
+    ("Lalu M. Zulkarnaen", "Yohanis W."). Initials agree with the initials of a full name
+    ("LMZ"), or with equal initials on the same kind of office; a single letter only on the
+    same office. An unnamed accused is an office at a place ("Camat Siborongborong"); a bare
+    office ("Kepala Desa", words in `generic`) names nobody in particular.
+    """
     if a.name and b.name:
-        if is_initials(a.name) or is_initials(b.name):
-            letters = re.sub(r"[.\s]", "", a.name).upper()
-            return letters == re.sub(r"[.\s]", "", b.name).upper() and offices_agree(a, b)
-        words_a, words_b = name_words(a.name), name_words(b.name)
-        shorter, longer = sorted((words_a, words_b), key=len)
-        return bool(shorter) and all(len(w) >= 3 for w in shorter) and shorter <= longer
-    return same_office(a, b)
+        initials_a, initials_b = is_initials(a.name), is_initials(b.name)
+        if initials_a and initials_b:
+            return letters(a.name) == letters(b.name) and offices_agree(a, b)
+        if initials_a or initials_b:
+            short, full = (a, b) if initials_a else (b, a)
+            return initials_of_name(short, full)
+        return names_agree(name_tokens(a.name), name_tokens(b.name))
+    return same_office(a, b, generic)
+
+
+def letters(name: str) -> str:
+    return "".join(case_kept_tokens(name)).upper()
+
+
+def initials_of_name(short: Accused, full: Accused) -> bool:
+    tokens = name_tokens(full.name or "")
+    wanted = letters(short.name or "")
+    if len(wanted) == 1:  # "Hj. R": too thin alone, so only on the same office
+        return len(tokens) == 1 and tokens[0][0].upper() == wanted and offices_agree(short, full)
+    return len(tokens) >= 2 and "".join(t[0] for t in tokens).upper() == wanted
+
+
+def names_agree(a: list[str], b: list[str]) -> bool:
+    shorter, longer = sorted((a, b), key=len)
+    if not shorter or not any(len(word) >= 3 and word in longer for word in shorter):
+        return False
+    for word in shorter:
+        if len(word) >= 3 and word not in longer:
+            return False
+        if len(word) < 3 and not any(other.startswith(word) for other in longer):
+            return False
+    return True
+
+
+def name_tokens(name: str) -> list[str]:
+    """The words of a name, in order, without titles and punctuation."""
+    name = re.sub(r"\(.*?\)", " ", name).split(",")[0]
+    return [w for w in re.sub(r"[^\w\s]", " ", name.lower()).split() if w not in _TITLE_WORDS]
 
 
 def offices_agree(a: Accused, b: Accused) -> bool:
@@ -251,12 +297,12 @@ def offices_agree(a: Accused, b: Accused) -> bool:
     return shorter <= longer
 
 
-def same_office(a: Accused, b: Accused) -> bool:
-    """An unnamed accused is one office at one place: at least two words must agree
-    ("Kepala Desa Sukamaju"), a bare "ASN" or "Kepala Desa" names nobody in particular."""
+def same_office(a: Accused, b: Accused, generic: frozenset[str]) -> bool:
+    """One office at one place: the shorter position is inside the longer and names more
+    than the office itself ("Camat Siborongborong", not "Camat")."""
     words_a, words_b = office_words(a.position), office_words(b.position)
     shorter, longer = sorted((words_a, words_b), key=len)
-    return len(shorter) >= 3 and shorter <= longer
+    return bool(shorter - generic) and shorter <= longer
 
 
 def same_region(a: str | None, b: str | None) -> bool:
@@ -290,6 +336,35 @@ def same_act(a: StoryReport, b: StoryReport) -> bool:
     follow_up, act = (a, b) if not a.violations else (b, a)
     started, reported = follow_up.first_published, act.first_published
     return started is None or reported is None or started >= reported
+
+
+def ends_case(story: StoryReport, reader: StageReader) -> bool:
+    """The story reports a sanction or a stop: the case it belongs to is over."""
+    return any(
+        stage in reader.final_stages
+        for article in story.articles
+        for stage in reader.stages_in(f"{article.title}. {article.text}")
+    )
+
+
+def ended_between(
+    a: StoryReport, b: StoryReport, endings: Sequence[StoryReport], reader: StageReader
+) -> bool:
+    """A report of a new act by the same person after their case was closed (sanctioned or
+    stopped) starts another case, even when it recalls the old one."""
+    earlier, later = sorted((a, b), key=lambda s: s.first_published or datetime.max)
+    start, end = earlier.first_published, later.first_published
+    if not later.violations or start is None or end is None:
+        return False
+    for ending in endings:
+        moment = ending.first_published
+        if ending is later or moment is None or not start <= moment < end - CASE_CLOSED_GRACE:
+            continue
+        if any(
+            same_person(x, y, reader.office_words) for x in ending.accused for y in later.accused
+        ):
+            return True
+    return False
 
 
 class _Groups:
@@ -333,15 +408,16 @@ def link_cases(
     reader = reader or load_stage_reader()
     mentions = [(i, k) for i, story in enumerate(stories) for k in range(len(story.accused))]
     groups = _Groups(mentions)
+    endings = [story for story in stories if ends_case(story, reader)]
     for i, j in candidate_pairs(stories):
         first, second = stories[i], stories[j]
         pairs = [
             ((i, k), (j, m))
             for k, x in enumerate(first.accused)
             for m, y in enumerate(second.accused)
-            if same_person(x, y)
+            if same_person(x, y, reader.office_words)
         ]
-        if pairs and same_act(first, second):
+        if pairs and same_act(first, second) and not ended_between(first, second, endings, reader):
             for a, b in pairs:
                 groups.join(a, b)
     threads: dict[tuple[int, int], set[int]] = {}
@@ -374,18 +450,20 @@ def build_case(
     followed = [stories_all[i].accused[k] for i, k in people]
     named = [
         person
-        for person in merge_accused(stories)
-        if not followed or any(same_person(person, f) for f in followed)
+        for person in merge_accused(stories, reader.office_words)
+        if not followed or any(same_person(person, f, reader.office_words) for f in followed)
     ]
     return CaseThread(stories=stories, accused=named, timeline=timeline(stories, reader))
 
 
-def merge_accused(stories: Iterable[StoryReport]) -> list[Accused]:
+def merge_accused(
+    stories: Iterable[StoryReport], generic: frozenset[str] = frozenset()
+) -> list[Accused]:
     """Each person once, under the fullest name any report gives."""
     merged: list[Accused] = []
     for story in stories:
         for person in story.accused:
-            known = next((i for i, m in enumerate(merged) if same_person(m, person)), None)
+            known = next((i for i, m in enumerate(merged) if same_person(m, person, generic)), None)
             if known is None:
                 merged.append(person)
             elif len(person.name or "") > len(merged[known].name or ""):

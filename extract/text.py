@@ -11,11 +11,12 @@ config/furniture.yaml (furniture lines).
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import replace
 from datetime import UTC, datetime, timezone
@@ -203,10 +204,27 @@ def parse_indonesian_date(text: str, rules: ExtractionRules | None = None) -> da
 # --- decoding -----------------------------------------------------------------------
 
 
+# Byte-order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one).
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# How much of a file is looked at to tell text from binary data, and the share of control
+# or undecodable characters in it beyond which it is not text.
+SNIFF_CHARS = 8192
+MAX_NON_TEXT_SHARE = 0.1
+_NON_TEXT = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffd]")
+
+
 def decode_html(raw: bytes) -> str:
-    """Bytes -> text, trusting valid UTF-8 over a declaration (which is often wrong)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+    """Bytes -> text: a byte-order mark decides; else valid UTF-8 beats a declaration
+    (which is often wrong), and the declaration beats cp1252."""
+    for bom, encoding in BOMS:
+        if raw.startswith(bom):
+            return raw[len(bom) :].decode(encoding, errors="replace")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -338,11 +356,6 @@ def meta_contents(tree: lxml.html.HtmlElement) -> dict[str, str]:
         if key and content and key not in found:
             found[key] = str(content).strip()
     return found
-
-
-def meta_content(tree: lxml.html.HtmlElement, names: Iterable[str]) -> str | None:
-    contents = meta_contents(tree)
-    return next((contents[name] for name in names if name in contents), None)
 
 
 def meta_published(tree: lxml.html.HtmlElement) -> datetime | None:
@@ -522,21 +535,40 @@ def join_pages(pages: list[Article]) -> Article:
     return replace(first, text=clean_text("\n".join(page.text for page in pages)))
 
 
+def is_binary(text: str) -> bool:
+    """Decoded bytes that are not text: a NUL, or many control or undecodable characters.
+
+    A text file (in any encoding `decode_html` reads) has neither; an executable, an image
+    or an archive has NULs or, decoded as text, a control character every few bytes.
+    """
+    sample = text[:SNIFF_CHARS]
+    if "\x00" in sample:
+        return True
+    return len(_NON_TEXT.findall(sample)) > MAX_NON_TEXT_SHARE * len(sample)
+
+
 def read_document(path: Path, site: str = "local") -> tuple[Page, Article]:
-    """A local .html file, or a .txt file: title line, blank line, body."""
+    """A local .html file, or a .txt file: title line, blank line, body.
+
+    Binary content and empty files are refused with the file's name, before any of the
+    costlier work (the caller may not have loaded the detector yet).
+    """
+    suffix = path.suffix.lower()
+    if suffix not in {".html", ".htm", ".txt"}:
+        raise ExtractionError(f"{path}: not an .html or .txt file")
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ExtractionError(f"{path}: cannot read ({exc.strerror})") from None
-    url = path.resolve().as_uri()
-    page = Page(url=url, html=raw, site=site, fetched_at=datetime.now(UTC), source="file")
-    if path.suffix.lower() in {".html", ".htm"}:
-        return page, extract_article(raw, url)
-    if path.suffix.lower() != ".txt":
-        raise ExtractionError(f"{path}: not an .html or .txt file")
-    text = decode_html(raw).replace("\r\n", "\n")
-    title, _, body = text.strip().partition("\n")
-    body = body.strip() or title
+    text = decode_html(raw)
     if not text.strip():
         raise ExtractionError(f"{path}: empty file")
+    if is_binary(text):
+        raise ExtractionError(f"{path}: binary content, not a text or HTML file")
+    url = path.resolve().as_uri()
+    page = Page(url=url, html=raw, site=site, fetched_at=datetime.now(UTC), source="file")
+    if suffix in {".html", ".htm"}:
+        return page, extract_article(text, url)
+    title, _, body = text.replace("\r\n", "\n").strip().partition("\n")
+    body = body.strip() or title
     return page, Article(url=url, title=title.strip(), text=body, lang=detect_language(body))

@@ -13,6 +13,7 @@ from extract.cases import (
     StoryReport,
     link_cases,
     load_stage_reader,
+    same_person,
 )
 from pantau.core.settings import ConfigError
 
@@ -115,6 +116,7 @@ def test_the_whole_fixture_links_exactly_the_expected_threads() -> None:
         ("kades-report", "kades-named", "round-up"),
         ("eight-asn", "eight-asn-recommended"),
         ("initials-other-office",),
+        ("heru-after-sanction",),
     }
 
 
@@ -125,3 +127,43 @@ def test_a_stage_file_with_a_bad_entry_names_the_file_and_entry(tmp_path: Path) 
         ConfigError, match=r"case_stages\.yaml: stages\[0\] \(id 'reported'\)\.order"
     ):
         load_stage_reader(bad)
+
+
+def person(name: str | None, position: str) -> Accused:
+    return Accused(name, position)
+
+
+GENERIC = load_stage_reader().office_words
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (person("LMZ", "Camat"), person("Lalu Muhammad Zulkarnaen", "Camat Sakra Barat")),
+        (person("Lalu M. Zulkarnaen", None), person("Lalu Muhammad Zulkarnaen", "Camat")),
+        (person("Yohanis W.", "Kepala Distrik"), person("Yohanis Wally, S.IP.", "Kepala")),
+        (person("Hj. R", "Lurah"), person("Rahmawati", "Lurah Loa Ipuh")),
+        (person(None, "Camat Siborongborong"), person("Parlindungan S", "Camat Siborongborong")),
+    ],
+)
+def test_one_person_named_in_different_ways_is_one_person(a: Accused, b: Accused) -> None:
+    assert same_person(a, b, GENERIC)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        (person("LMZ", "Camat"), person("Lalu Zulkarnaen", "Camat")),
+        (person("Yohanis W.", None), person("Yohanis Kogoya", None)),
+        (person("Hj. R", "Lurah"), person("Rahmawati", "Guru")),
+        (person(None, "Camat"), person(None, "Camat Siborongborong")),
+        (person(None, "Kepala Desa"), person("Sarwono", "Kepala Desa Talang Sali")),
+    ],
+)
+def test_different_or_unidentifiable_people_are_not_one_person(a: Accused, b: Accused) -> None:
+    assert not same_person(a, b, GENERIC)
+
+
+def test_a_new_act_after_the_case_was_closed_is_another_case() -> None:
+    cases = link_cases(stories("camat-report", "camat-sanctioned", "heru-after-sanction"))
+    assert sorted(case.story_ids for case in cases) == [[1, 2], [3]]

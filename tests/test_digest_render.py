@@ -194,6 +194,30 @@ def test_a_story_shows_accused_region_category_legal_basis_evidence_score_and_ou
         assert expected in flat(text), expected
 
 
+def test_each_copy_says_which_outlet_it_copied(db, tmp_path, catalog):
+    """The outlet a copy was verified against, if it came out earlier; else the first."""
+    clusters = load_fixture_stories(db)
+    ids = {
+        row["site"]: row["id"]
+        for row in db.query(
+            "select id, site from articles where cluster_id = ?", [clusters["sekda-kepahiang"]]
+        )
+    }
+    db.table("dedup_matches").insert(
+        {
+            "article_id": ids["rakyat-bengkulu"],
+            "cluster_id": clusters["sekda-kepahiang"],
+            "method": "sentences",
+            "matched_article_id": ids["bengkulu-ekspres"],
+        }
+    )
+    message = sent_digest(db, tmp_path)
+    text = flat(message.part("plain"))
+    assert "Bengkulu Ekspres, 21 Oktober 2024 11.40 WIB, menyalin dari Kepahiang Pos" in text
+    assert "Rakyat Bengkulu, 22 Oktober 2024 07.05 WIB, menyalin dari Bengkulu Ekspres" in text
+    assert "menyalin dari Bengkulu Ekspres" in message.part("html")
+
+
 def test_a_category_missing_from_violations_yaml_is_shown_by_its_id(db, tmp_path, catalog):
     hostile_story(db)
     assert "Tidak dikenal" in sent_digest(db, tmp_path).part("plain")

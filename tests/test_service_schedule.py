@@ -228,6 +228,9 @@ def test_service_crawls_sends_the_digest_once_and_a_restart_repeats_nothing(setu
     assert len({run["pid"] for run in runs}) == 1  # every crawl in the one crawl host
     assert first.process.pid not in {run["pid"] for run in runs}
     assert first.log().count("crawl warta started") >= 2  # and the interval repeats
+    # Each crawl's summary is one log line, not its table copied line by line.
+    assert "pantau.crawl.warta: ok: " in first.log()
+    assert not any(char in first.log() for char in "┃│━─┏└")
 
     # After a restart the cut-off crawl resumes and the day's digest is not sent again.
     second = setup.start("second")

@@ -133,3 +133,24 @@ def test_every_setting_has_a_commented_default_in_the_defaults_file():
 
 def test_the_defaults_file_holds_nothing_but_settings():
     assert Settings.model_validate(DEFAULTS) == Settings()
+
+
+def test_relative_paths_resolve_against_the_project_of_the_config_in_use(tmp_path, monkeypatch):
+    from pantau.core.settings import resolve_path
+
+    config = tmp_path / "project" / "config"
+    config.mkdir(parents=True)
+    monkeypatch.setenv("PANTAU_CONFIG", str(config))
+    monkeypatch.chdir(tmp_path)
+    assert resolve_path("data/pantau.db") == tmp_path / "project" / "data" / "pantau.db"
+
+
+def test_a_config_folder_in_the_current_directory_is_the_operators(tmp_path, monkeypatch):
+    from pantau.core.settings import config_dir, resolve_path
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "settings.yaml").write_text("", encoding="utf-8")
+    monkeypatch.delenv("PANTAU_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert config_dir() == tmp_path / "config"
+    assert resolve_path("data/pantau.db") == tmp_path / "data" / "pantau.db"

@@ -110,3 +110,39 @@ def test_feedback_export_writes_reviewed_stories_in_the_format_pantau_eval_reads
     report = evaluate_directory(out, detector)
     assert report.metrics()["items"] == len(labels)
     json.dumps(report.to_dict())
+
+
+def test_pantau_serve_answers_on_loopback_and_keeps_its_session_key_beside_the_database(
+    db, db_path, config
+):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PANTAU_CONFIG": str(config)}
+    env.pop("PANTAU_WORKSPACE_SECRET", None)
+    command = [sys.executable, "-m", "pantau.cli", "serve", "--port", str(port)]
+    offices = str(ALERTS_FIXTURES / "offices.yaml")  # as the demo's hint passes its own
+    server = subprocess.Popen([*command, "--db", str(db_path), "--offices", offices], env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/findings", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    key = db_path.with_name(db_path.name + ".workspace-key")
+    assert key.stat().st_mode & 0o777 == 0o600

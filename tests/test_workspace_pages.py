@@ -276,6 +276,7 @@ def test_review_actions_are_appended_to_a_history_shown_on_the_story_page(site, 
     assert history[-1].status == "confirmed" and history[-1].follow_up == "under_study"
     page = browser.get(f"/findings/{cluster}").text
     assert "Dikonfirmasi" in page and "Dalam kajian" in page
+    assert "(Bawaslu Kabupaten Kepahiang)" in page
     assert "&lt;b&gt;bukan tag&lt;/b&gt;" in page
 
 
@@ -390,3 +391,57 @@ def test_the_digest_review_link_opens_the_story_page(site, clusters):
     assert link is not None
     page = log_in(site, "kabkota-33.10").get(link.removeprefix(site))
     assert page.status_code == 200 and "Kades di Klaten" in page.text
+
+
+def test_pages_forbid_scripts_and_framing(site):
+    headers = client(site).get("/login").headers
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_story_page_shows_the_case_thread_and_its_timeline(site, clusters, db):
+    from pantau.case_threads import refresh_cases
+
+    refresh_cases(db)
+    page = log_in(site, "kabkota-17.08").get(f"/findings/{clusters['sekda-kepahiang']}").text
+    assert "Kasus " in page and "Dilaporkan / ditemukan" in page
+    assert 'id="kasus-' in page
+
+
+def test_an_empty_database_shows_empty_pages_not_errors(db, db_path):
+    add_accounts(db, "kabkota-17.08")
+    with serve_workspace(workspace_config(db_path)) as running:
+        browser = log_in(running.url, "kabkota-17.08")
+        listing = browser.get("/findings")
+        assert listing.status_code == 200 and "Tidak ada cerita" in listing.text
+        overview = browser.get("/overview")
+        assert overview.status_code == 200 and "Belum ada data" in overview.text
+        assert csv_rows(browser.get("/findings.csv").text) == []
+
+
+@pytest.mark.parametrize(
+    ("position", "kind"),
+    [
+        ("Bhabinkamtibmas Desa Jembayan", "TNI / Polri"),
+        ("Kepala Desa Karanganom", "Kepala desa / perangkat desa"),
+        ("Pj Bupati Kepahiang", "Penjabat kepala daerah"),
+        ("Tenaga Honorer Dinas Pendidikan", "Honorer / non-ASN"),
+        ("Sekretaris Daerah", "ASN / pegawai pemerintah"),
+        (None, "ASN / pegawai pemerintah"),
+    ],
+)
+def test_the_overview_sorts_the_accused_into_kinds_from_config(position, kind):
+    from pantau.workspace.kinds import load_kinds
+
+    assert load_kinds().kind_of(position) == kind
+
+
+def test_a_broken_kinds_file_is_refused_naming_the_file_and_the_entry(tmp_path):
+    from pantau.core.settings import ConfigError
+    from pantau.workspace.kinds import load_kinds
+
+    path = tmp_path / "accused_kinds.yaml"
+    path.write_text("fallback: ASN\nkinds:\n  - label: TNI\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"accused_kinds.yaml: kinds\[0\].*words"):
+        load_kinds(path)

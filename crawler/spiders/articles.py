@@ -19,6 +19,7 @@ from twisted.python.failure import Failure
 from crawler import runs, sources
 from crawler.failures import KNOWN, classify
 from crawler.spiders.base import (
+    BUDGET_CAUSE,
     SOURCE_PRIORITY,
     BaseSpider,
     day_number,
@@ -26,7 +27,7 @@ from crawler.spiders.base import (
     first_url,
     header,
 )
-from crawler.urls import canonicalize, fold_key, in_domains, url_variants
+from crawler.urls import canonicalize, fold_key, url_variants
 from pantau.core.store import crawls
 
 MAX_ARTICLE_PAGES = 10
@@ -51,7 +52,7 @@ class ArticleSpider(BaseSpider):
     ) -> scrapy.Request | None:
         url = canonicalize(link.url)
         key = fold_key(url)
-        if key in self.scheduled or not in_domains(url, self.article_domains):
+        if key in self.scheduled or not self.article_scope.allows(url):
             return None
         pattern = self.site.article_pattern
         if sources.is_continuation_url(url):
@@ -110,7 +111,7 @@ class ArticleSpider(BaseSpider):
             "site": self.site.id,
             "url": response.url,
             "requested_url": first_url(response.request) if response.request else response.url,
-            "bodies": [response.body],
+            "bodies": [sources.utf8_page(header(response, "Content-Type"), response.body)],
             "source_date": response.meta.get("source_date"),
             "etag": header(response, "ETag"),
             "last_modified": header(response, "Last-Modified"),
@@ -136,7 +137,7 @@ class ArticleSpider(BaseSpider):
         """Page 2.. of a multi-page article: collect it, then hand over the whole article."""
         self.count(runs.PAGES_FETCHED)
         item = response.meta["item"]
-        item["bodies"].append(response.body)
+        item["bodies"].append(sources.utf8_page(header(response, "Content-Type"), response.body))
         number = int(response.meta["number"])
         next_page = sources.continuation_page(response.body, item["url"], number)
         if next_page and number < MAX_ARTICLE_PAGES:
@@ -146,13 +147,16 @@ class ArticleSpider(BaseSpider):
 
     def continuation_failed(self, failure: Failure) -> Iterator[Any]:
         cause, detail = classify(failure)
-        self.fail(first_url(failed_request(failure)), cause, detail)
+        if cause != BUDGET_CAUSE:
+            self.fail(first_url(failed_request(failure)), cause, detail)
         yield failed_request(failure).meta["item"]
 
     def article_failed(self, failure: Failure) -> None:
         cause, detail = classify(failure)
         if cause == KNOWN:
             self.count(runs.ARTICLES + "skipped")
+            return
+        if cause == BUDGET_CAUSE:
             return
         self.fail(first_url(failed_request(failure)), cause, detail)
 

@@ -11,7 +11,9 @@ killed crawl resumed.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import asyncio
+import logging
+from datetime import UTC, date, datetime
 from typing import Any
 
 import scrapy
@@ -19,14 +21,17 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler import runs
-from crawler.failures import classify
+from crawler.failures import OverBudget, classify
 from crawler.runs import RunRecorder
 from crawler.signals import failure_noted
-from crawler.urls import fold_key, registered_domain
+from crawler.urls import SiteScope, fold_key
 from pantau.core.settings import Settings, SiteConfig
 from pantau.core.store import crawls
 
+log = logging.getLogger(__name__)
+
 SOURCE_PRIORITY = 1_000_000
+BUDGET_CAUSE = OverBudget.cause
 
 
 class BaseSpider(scrapy.Spider):
@@ -50,10 +55,9 @@ class BaseSpider(scrapy.Spider):
         self.max_pages = max_pages
         self.backfill = backfill
         self.conditional = conditional
-        hosts = [site.url, *site.feeds, *site.sitemaps, *site.listings]
-        self.domains = sorted({registered_domain(u) for u in hosts} | set(site.allowed_domains))
-        self.allowed_domains = list(self.domains)
-        self.article_domains = sorted({registered_domain(site.url), *site.allowed_domains})
+        declared = [site.url, *site.feeds, *site.sitemaps, *site.listings]
+        self.scope = SiteScope.of(declared, site.allowed_domains)  # every request
+        self.article_scope = SiteScope.of([site.url], site.allowed_domains)
         self.validators: dict[str, dict[str, str | None]] = {}
         self.sources_requested: set[str] = set()  # a source is read once a run
 
@@ -66,6 +70,20 @@ class BaseSpider(scrapy.Spider):
         self.crawler.signals.send_catch_log(
             signal=failure_noted, spider=self, url=url, cause=cause, detail=detail
         )
+
+    def asked_wait(self, now: datetime | None = None) -> float:
+        """Seconds the site's last Retry-After still asks for (bounded by the setting)."""
+        until = crawls.retry_after(self.db, self.site.id)
+        if until is None:
+            return 0.0
+        left = (until - (now or datetime.now(UTC))).total_seconds()
+        return max(0.0, min(left, self.settings_model.crawl.max_retry_after))
+
+    async def wait_as_asked(self) -> None:
+        """A site that asked for a pause (Retry-After) in an earlier crawl is not hit before."""
+        if (seconds := self.asked_wait()) > 0:
+            log.info("%s: waiting %.0f s, as its Retry-After asked", self.site.id, seconds)
+            await asyncio.sleep(seconds)
 
     # --- sources ----------------------------------------------------------------------
 
@@ -122,6 +140,8 @@ class BaseSpider(scrapy.Spider):
 
     def source_failed(self, failure: Failure) -> None:
         cause, detail = classify(failure)
+        if cause == BUDGET_CAUSE:
+            return  # the run closes; the store extension records the budget once
         self.count(runs.SOURCES_FAILED)
         self.fail(first_url(failed_request(failure)), cause, detail)
 

@@ -19,6 +19,7 @@ class NewsSpider(FeedReader, SitemapReader, ListingReader):
     name = "news"
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        await self.wait_as_asked()
         for request in self.source_requests():
             yield request
 

@@ -99,7 +99,7 @@ class ListingReader(ArticleSpider):
         if chain in self.old_chains:
             return
         urls = sources.article_links(
-            response.body, response.url, self.article_domains, self.site.article_pattern
+            response.body, response.url, self.article_scope, self.site.article_pattern
         )
         unseen = [url for url in urls if fold_key(url) not in self.listed]
         self.listed.update(fold_key(url) for url in urls)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from pantau.commands import DbOption, FormatOption, app, check_format, open_database, out
+from pantau.commands import (
+    DbOption,
+    FormatOption,
+    TextTable,
+    app,
+    check_format,
+    open_database,
+    out,
+    settings,
+)
 from pantau.core.store.cases import CaseRecord, saved_cases, story_articles
 
 REGION_CODE = re.compile(r"^\d{2}(\.\d{2})?$")
@@ -85,8 +94,8 @@ def case_json(db: Any, case: CaseRecord) -> dict[str, Any]:
     }
 
 
-def cases_table(found: list[dict[str, Any]]) -> Table:
-    table = Table("id", "accused", "region", "stage", "stories", "articles", "first seen")
+def cases_table(found: list[dict[str, Any]]) -> TextTable:
+    table = TextTable("id", "accused", "region", "stage", "stories", "articles", "first seen")
     for case in found:
         accused = "; ".join(
             ", ".join(part for part in (p.get("name"), p.get("position")) if part)
@@ -94,11 +103,35 @@ def cases_table(found: list[dict[str, Any]]) -> Table:
         )
         table.add_row(
             str(case["id"]),
-            escape(accused),
-            escape((case["region"] or {}).get("name") or ""),
+            accused,
+            (case["region"] or {}).get("name") or "",
             case["stage"],
             str(len(case["stories"])),
             str(len(case["articles"])),
             (case["first_seen"] or "")[:10],
         )
     return table
+
+
+@app.command("eval-cases")
+def eval_cases(
+    directory: Annotated[
+        Path, typer.Argument(help="Folder of article files + labels.jsonl (url, copy_of, case).")
+    ],
+    fmt: FormatOption = "table",
+) -> None:
+    """Score copy folding and case linking on a labelled folder (a fresh temporary store)."""
+    check_format(fmt, ("table", "json"))
+    from pantau.case_eval import evaluate_cases  # loads the detector: only when evaluating
+
+    scores = evaluate_cases(directory, settings())
+    if fmt == "json":
+        out.print(json.dumps(asdict(scores) | {"figures": scores.figures()}), markup=False)
+        return
+    for name, value in scores.figures().items():
+        out.print(f"{name.replace('_', ' ')}: {value}", markup=False)
+    for name in ("missed_copies", "false_folds", "missed_links", "false_links", "not_stored"):
+        items = getattr(scores, name)
+        if items:
+            shown = ", ".join("-".join(i) if isinstance(i, tuple) else i for i in items[:30])
+            out.print(f"{name.replace('_', ' ')}: {shown}", markup=False)

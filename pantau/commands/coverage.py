@@ -7,10 +7,8 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from pantau.commands import DbOption, FormatOption, app, check_format, open_database, out
+from pantau.commands import DbOption, FormatOption, TextTable, app, check_format, open_database, out
 from pantau.core.settings import load_sites
 
 if TYPE_CHECKING:
@@ -43,15 +41,15 @@ def coverage(
     )
 
 
-def provinces_table(report: CoverageReport) -> Table:
-    table = Table("code", "province", "outlets", "kab/kota covered", f"articles {report.days}d")
+def provinces_table(report: CoverageReport) -> TextTable:
+    table = TextTable("code", "province", "outlets", "kab/kota covered", f"articles {report.days}d")
     regencies = [a for a in report.areas if a.level == "kabkota"]
     for province in (a for a in report.areas if a.level == "provinsi"):
         inside = [a for a in regencies if a.code.startswith(province.code + ".")]
         covered = sum(1 for a in inside if a.outlets)
         table.add_row(
             province.code,
-            escape(province.name),
+            province.name,
             str(len(province.outlets)),
             f"{covered}/{len(inside)}",
             str(province.articles),

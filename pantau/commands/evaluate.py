@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from pantau.commands import app, check_format, out
+from pantau.commands import TextTable, app, check_format, out
 
 if TYPE_CHECKING:
     from extract.evaluate import EvalReport
@@ -39,7 +38,7 @@ def print_report(report: EvalReport) -> None:
     metrics = report.metrics()
     breach = metrics["breach"]
     accused = metrics["accused"]
-    summary = Table("metric", "value", title=f"pantau eval {report.directory}")
+    summary = TextTable("metric", "value", title=f"pantau eval {report.directory}")
     rows: list[tuple[str, Any]] = [
         ("items", metrics["items"]),
         ("breach precision", breach["precision"]),
@@ -60,7 +59,7 @@ def print_report(report: EvalReport) -> None:
     mistakes = report.mistakes()
     if not mistakes:
         return
-    table = Table(
+    table = TextTable(
         "id", "expected", "predicted", "score", "accused missed", "accused wrong", "region"
     )
     for item in mistakes:

@@ -8,11 +8,18 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
-from pantau.commands import DbOption, app, check_format, out
+from pantau.commands import (
+    DbOption,
+    TextTable,
+    app,
+    check_format,
+    existing_database_path,
+    new_or_existing_database_path,
+    operator_time,
+    out,
+)
 from pantau.core import store
-from pantau.core.settings import database_path
 from pantau.service.config import load_service_config
 from pantau.service.logs import configure_service_logging
 from pantau.service.scheduler import run_service
@@ -35,7 +42,7 @@ def schedule(
     """
     configure_service_logging(log_json)
     config = load_service_config()
-    path = database_path(db, config.settings)
+    path = new_or_existing_database_path(db, config.settings)
     raise typer.Exit(run_service(path, config))
 
 
@@ -47,7 +54,7 @@ def status(
     """Show each site's last crawl, each office's pending digest, and the next runs."""
     check_format(fmt, ("table", "json"))
     config = load_service_config()
-    path = database_path(db, config.settings)
+    path = existing_database_path(db, config.settings)
     database = store.open_db(path)
     try:
         report = service_status(database, path, config, datetime.now(UTC))
@@ -60,8 +67,7 @@ def status(
 
 
 def local(value: str | None, timezone: ZoneInfo) -> str:
-    moment = parse_time(value)
-    return moment.astimezone(timezone).strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+    return operator_time(parse_time(value), timezone)
 
 
 def print_status(report: ServiceStatus, timezone: ZoneInfo) -> None:
@@ -71,7 +77,7 @@ def print_status(report: ServiceStatus, timezone: ZoneInfo) -> None:
         running += f"; uses {report.usage.describe()}"
     out.print(f"scheduler: {running}; times in {timezone.key}", markup=False)
 
-    sites = Table(
+    sites = TextTable(
         "site",
         "last crawl",
         "result",
@@ -93,7 +99,7 @@ def print_status(report: ServiceStatus, timezone: ZoneInfo) -> None:
         )
     out.print(sites)
 
-    offices = Table("office", "waiting", "failed", "unknown", "last sent", title="Offices")
+    offices = TextTable("office", "waiting", "failed", "unknown", "last sent", title="Offices")
     for office in report.offices:
         offices.add_row(
             office.office,

@@ -12,14 +12,33 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic.networks import validate_email
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
-DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+# What the program ships beside its code: the default config and rules (config/) and its
+# data (data/: demo outlets, region data). In a source checkout they are the repository's
+# folders; an installed wheel carries them inside the package, under pantau/shipped/.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the checkout (site-packages if installed)
+_INSTALLED = Path(__file__).resolve().parents[1] / "shipped"
+
+
+def _shipped(name: str) -> Path:
+    installed = _INSTALLED / name
+    return installed if installed.is_dir() else PROJECT_ROOT / name
+
+
+DEFAULT_CONFIG_DIR = _shipped("config")
+DEFAULT_DATA_DIR = _shipped("data")
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 
 
@@ -98,6 +117,7 @@ class CrawlSettings(SettingsModel):
     max_body_bytes: int = Field(default("crawl.max_body_bytes"), ge=1024)
     retry_times: int = Field(default("crawl.retry_times"), ge=0)
     redirect_max: int = Field(default("crawl.redirect_max"), ge=0)
+    max_retry_after: float = Field(default("crawl.max_retry_after"), ge=0)
     default_interval_minutes: int = Field(default("crawl.default_interval_minutes"), ge=1)
     max_concurrent_crawls: int = Field(default("crawl.max_concurrent_crawls"), ge=1)
     jitter_seconds: int = Field(default("crawl.jitter_seconds"), ge=0)
@@ -151,6 +171,14 @@ class DigestSettings(SettingsModel):
     review_url: str = Field(default("digest.review_url"))
 
 
+class WorkspaceSettings(SettingsModel):
+    session_hours: int = Field(default("workspace.session_hours"), ge=1)
+    page_size: int = Field(default("workspace.page_size"), ge=1, le=500)
+    lockout_failures: int = Field(default("workspace.lockout_failures"), ge=1)
+    lockout_window_minutes: int = Field(default("workspace.lockout_window_minutes"), ge=1)
+    lockout_minutes: int = Field(default("workspace.lockout_minutes"), ge=1)
+
+
 class Settings(SettingsModel):
     db_path: str = Field(default("db_path"))
     outbox_dir: str = Field(default("outbox_dir"))
@@ -159,6 +187,7 @@ class Settings(SettingsModel):
     dedup: DedupSettings = DedupSettings()
     smtp: SmtpSettings = SmtpSettings()
     digest: DigestSettings = DigestSettings()
+    workspace: WorkspaceSettings = WorkspaceSettings()
 
 
 # --- sites.yaml ---------------------------------------------------------------------
@@ -211,13 +240,23 @@ class SitesFile(StrictModel):
 # --- offices.yaml -------------------------------------------------------------------
 
 
+def _mail_address(entry: str) -> str:
+    """`a@b.id` or `Nama <a@b.id>`, checked as pydantic's EmailStr checks (email-validator)."""
+    validate_email(entry)
+    return entry
+
+
+# A To/Cc entry, refused at load (naming the office) rather than at send time.
+MailAddress = Annotated[str, AfterValidator(_mail_address)]
+
+
 class OfficeConfig(StrictModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     name: str
     level: Literal["ri", "provinsi", "kabkota"]
     regions: list[str] = []
-    to: list[str] = []
-    cc: list[str] = []
+    to: list[MailAddress] = []
+    cc: list[MailAddress] = []
     min_score: float | None = Field(None, ge=0, le=1)
     send_empty: bool = False
 
@@ -292,8 +331,22 @@ def load_model(path: Path, model: type[ModelT], data: Any = None) -> ModelT:
 
 
 def config_dir(explicit: str | Path | None = None) -> Path:
-    chosen = explicit or os.environ.get("PANTAU_CONFIG") or DEFAULT_CONFIG_DIR
-    return Path(chosen)
+    """The operator's config folder: given, else PANTAU_CONFIG, else `./config` when the
+    current directory has one, else the defaults shipped with Pantau."""
+    if chosen := explicit or os.environ.get("PANTAU_CONFIG"):
+        return Path(chosen)
+    here = Path("config")
+    return here.resolve() if (here / "settings.yaml").is_file() else DEFAULT_CONFIG_DIR
+
+
+def project_root() -> Path:
+    """The operator's project, against which relative paths in settings resolve: the parent
+    of the config folder in use (a checkout's own config: the checkout). With the config
+    shipped inside an installed package, the current directory."""
+    chosen = config_dir().resolve()
+    if chosen == (_INSTALLED / "config").resolve():
+        return Path.cwd()
+    return chosen.parent
 
 
 def load_settings(directory: Path | None = None) -> Settings:
@@ -323,9 +376,19 @@ def load_offices(directory: Path | None = None) -> list[OfficeConfig]:
 
 
 def resolve_path(value: str | Path) -> Path:
-    """Relative runtime paths in settings are relative to the project root."""
+    """A path from settings: relative ones are relative to the operator's project (the
+    config folder's parent), never to wherever Pantau happens to be installed."""
     path = Path(value)
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return path if path.is_absolute() else project_root() / path
+
+
+def per_database_dir(setting: str, db_path: Path, kind: str) -> Path:
+    """A folder of files that belong to one database (crawl state...): the one the settings
+    name, else `<db stem>-<kind>/` beside the database, so a second database never shares
+    or overwrites the first one's files."""
+    if setting:
+        return resolve_path(setting)
+    return db_path.parent / f"{db_path.stem}-{kind}"
 
 
 def database_path(explicit: str | Path | None = None, settings: Settings | None = None) -> Path:

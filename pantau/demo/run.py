@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pantau.case_threads import refresh_cases
 from pantau.core import store
 from pantau.core.settings import Settings, resolve_path
 from pantau.demo.data import DEFAULT_PORT_BASE, DEMO_DIR, HOST, DemoError, Outlet, load_demo
@@ -56,10 +57,22 @@ def demo_settings(base: Settings, db_path: Path, outbox: Path, smtp_port: int) -
         update={
             "db_path": str(db_path),
             "outbox_dir": str(outbox),
-            "crawl_state_dir": str(db_path.parent / f"{db_path.stem}-crawl-state"),
             "smtp": base.smtp.model_copy(update={"host": HOST, "port": smtp_port}),
         }
     )
+
+
+def demo_database(explicit: Path | None, default: Path) -> Path:
+    """The demo's own database folder is made on first run; a --db must name an existing
+    directory, like every command that writes (a typo never makes directories)."""
+    if explicit is None:
+        default.parent.mkdir(parents=True, exist_ok=True)
+        return default
+    if not explicit.is_file() and not explicit.parent.is_dir():
+        raise DemoError(
+            f"{explicit}: no such database, and its directory {explicit.parent} does not exist"
+        )
+    return explicit
 
 
 def import_stages() -> tuple[Any, Any, Any]:
@@ -86,7 +99,7 @@ def run_demo(
     CrawlOptions, crawl_sites, run_digests = import_stages()  # noqa: N806
     data = load_demo(options.directory, options.port_base)
     # Only --db or the demo's own settings: PANTAU_DB may name a production database.
-    db_path = options.db or resolve_path(data.settings.db_path)
+    db_path = demo_database(options.db, resolve_path(data.settings.db_path))
     outbox = options.outbox or resolve_path(data.settings.outbox_dir)
     sites = build_sites(data, options.directory)
     timings["build"] = time.monotonic() - started
@@ -109,6 +122,7 @@ def run_demo(
         mark = time.monotonic()
         db = store.open_db(db_path)
         try:
+            refresh_cases(db)
             reports = run_digests(db, settings, data.offices)
             timings["digest"] = time.monotonic() - mark
             result = DemoResult(

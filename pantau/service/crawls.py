@@ -125,6 +125,8 @@ class CrawlRunner:
             return "timed out"
         summary = event.get("summary") or {}
         status = str(summary.get("status") or "failed (refused by the crawl host)")
+        if summary:
+            logging.getLogger(f"pantau.crawl.{site_id}").info("%s", describe_summary(summary))
         if self._stopping and status in ("interrupted", "partial"):
             return "interrupted"
         return status
@@ -141,3 +143,14 @@ class CrawlRunner:
         """SIGTERM the crawl host (its crawls close their runs), SIGKILL it after timeout."""
         self._stopping = True
         self.hosts.stop(timeout)
+
+
+def describe_summary(summary: dict[str, Any]) -> str:
+    """`ok: 12 pages, 3 new, 0 updated, 9 known; failures: timeout 2`: one readable line
+    of a crawl's summary for the service log."""
+    failures = ", ".join(f"{cause} {n}" for cause, n in sorted(summary["failures"].items()))
+    return (
+        f"{summary['status']}: {summary['pages_fetched']} pages, {summary['articles_new']} new, "
+        f"{summary['articles_updated']} updated, {summary['articles_skipped']} known"
+        + (f"; failures: {failures}" if failures else "")
+    )

@@ -52,16 +52,21 @@ class DigestRunner:
         """Offices whose morning send failed are tried again once alerts' backoff allows.
 
         alerts keeps the failed stories pending with a `next_attempt_at`; without this job
-        they would wait for tomorrow's digest.
+        they would wait for tomorrow's digest. Recipients that refused a digest the others
+        received get it on their own, on the same backoff.
         """
         from alerts.digest import run_digests
         from alerts.ledger import offices_due_for_retry
+        from alerts.resend import resend_refused
+        from pantau.case_threads import refresh_cases
 
         config = self.config
         with self._lock:
             db = store.open_db(self.db_path, migrate=False)
             try:
                 due = offices_due_for_retry(db, datetime.now(UTC))
+                if due:
+                    refresh_cases(db)
                 for office in [o for o in config.offices if o.id in due]:
                     log.info("retrying the digest for office %s", office.id)
                     for report in run_digests(
@@ -73,6 +78,7 @@ class DigestRunner:
                             report.status,
                             f" ({report.error})" if report.error else "",
                         )
+                resend_refused(db, config.settings)
             except Exception:  # the next check tries again
                 log.exception("digest retry failed")
             finally:
@@ -80,9 +86,11 @@ class DigestRunner:
 
     def _send(self, config: ServiceConfig) -> str:
         from alerts.digest import run_digests
+        from pantau.case_threads import refresh_cases
 
         db = store.open_db(self.db_path, migrate=False)
         try:
+            refresh_cases(db)  # a later report of a known case is its progress, not news
             reports = run_digests(db, config.settings, config.offices)
         finally:
             db.close()

@@ -146,7 +146,7 @@ def waiting_stories(db: Database, office: OfficeConfig, settings: Settings) -> i
     except Exception:  # status must show the rest even if the digest stage is broken
         log.debug("cannot count waiting stories for %s", office.id, exc_info=True)
         return None
-    return len(selection.stories) + len(selection.updates)
+    return len(selection.stories) + len(selection.updates) + len(selection.progress)
 
 
 def service_status(

@@ -33,17 +33,18 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from alerts.categories import Catalog, load_catalog
-from alerts.render import clean_text, format_moment
+from alerts.render import clean_text, format_moment, short_date
 from pantau.core import store
 from pantau.core.settings import OfficeConfig, SiteConfig
 from pantau.core.store import accounts, reviews, worklist
+from pantau.core.store.coverage import recent_articles_by_site
+from pantau.core.store.crawl_history import last_run_per_site
 from pantau.core.store.worklist import StoryQuery
 from pantau.workspace import auth, charts, export, labels, views
 from pantau.workspace.auth import CsrfError, NotLoggedIn, User
 from pantau.workspace.kinds import load_kinds
 
 HERE = Path(__file__).parent
-SESSION_HOURS = 12
 # Query parameters of the list besides the search box (open the filter panel when set).
 FILTER_PARAMS = (
     "wilayah",
@@ -67,6 +68,7 @@ class WorkspaceConfig:
     timezone: str = "Asia/Jakarta"
     https_only: bool = False
     page_size: int = 25
+    session_hours: int = 12
     lockout: accounts.Lockout = field(default_factory=accounts.Lockout)
 
 
@@ -204,11 +206,10 @@ class Workspace:
         with self.database() as db:
             user = self.user(request, db)
             query = self.query_from(request, user)
-            total = worklist.count_stories(db, query)
             size = self.config.page_size
+            page = max(1, _int(request.query_params.get("halaman"), 1))
+            rows, total = worklist.page_of_stories(db, query, limit=size, offset=(page - 1) * size)
             pages = max(1, math.ceil(total / size))
-            page = min(max(1, _int(request.query_params.get("halaman"), 1)), pages)
-            rows = worklist.find_stories(db, query, limit=size, offset=(page - 1) * size)
             catalog = self.catalog()
             context = {
                 "user": user,
@@ -262,6 +263,8 @@ class Workspace:
             reviews.history(db, cluster_id),
             self.catalog(),
             self.zone,
+            worklist.story_cases(db, cluster_id),
+            {office.id: office.name for office in self.config.offices},
         )
         context = {"user": user, "story": page, "error": error, "reviews": reviews}
         return self.render(request, "story.html.j2", context, status=400 if error else 200)
@@ -314,27 +317,32 @@ class Workspace:
                 if row.review_status != "dismissed"
             ]
             since = (datetime.now(UTC) - timedelta(days=7)).isoformat(timespec="seconds")
-            health = worklist.crawl_health(db, self._sites_for(user, rows), since)
-        context = {
-            "user": user,
-            "total": len(rows),
-            "charts": self._charts(rows),
-            "health": [self._health_line(entry) for entry in health],
-        }
+            last_runs = last_run_per_site(db)
+            recent = recent_articles_by_site(db, since)
+        health = [
+            self._health_line(site, last_runs.get(site), recent[site])
+            for site in self._sites_for(user, rows)
+        ]
+        context = {"user": user, "total": len(rows), "charts": self._charts(rows), "health": health}
         return self.render(request, "overview.html.j2", context)
 
     def _charts(self, rows: list[worklist.StoryRow]) -> list[charts.Chart]:
         catalog = self.catalog()
         kinds = load_kinds()
+        # The twelve weeks up to the latest story, so a quiet spell or an archive still shows
+        # its shape; "until" says which weeks they are.
         today = datetime.now(self.zone).date()
         days = [d for d in (_day(row.first_seen, self.zone) for row in rows) if d]
+        last = min(today, max(days, default=today))
         by_category = Counter(catalog.get(c).label for row in rows for c in row.violations)
         by_kind = Counter(
             kinds.kind_of(person.get("position")) for row in rows for person in row.officials
         )
         by_region = Counter(clean_text(row.region_name) or "Tidak teridentifikasi" for row in rows)
         return [
-            charts.week_chart("Temuan per minggu (12 minggu terakhir)", days, today),
+            charts.week_chart(
+                f"Temuan per minggu (12 minggu sampai {short_date(last)})", days, last
+            ),
             charts.row_chart("Menurut kategori pelanggaran", by_category),
             charts.row_chart("Menurut jenis terduga", by_kind),
             charts.row_chart("Menurut kabupaten/kota", by_region),
@@ -346,17 +354,20 @@ class Workspace:
         carried = [site for row in rows for site in row.sites]
         return sorted(set(placed) | set(carried))
 
-    def _health_line(self, entry: dict[str, Any]) -> dict[str, Any]:
-        names = {site.id: site.name for site in self.config.sites}
+    def _health_line(
+        self, site: str, last_run: dict[str, Any] | None, recent: int
+    ) -> dict[str, Any]:
+        names = {entry.id: entry.name for entry in self.config.sites}
+        run = last_run or {}
         return {
-            "name": clean_text(names.get(entry["site"], entry["site"])),
-            "status": labels.label(labels.CRAWL_STATUSES, entry.get("status"), "belum dirayapi"),
-            "status_code": entry.get("status") or "none",
-            "last": format_moment(entry.get("finished_at") or entry.get("started_at"), self.zone)
-            if entry["crawled"]
+            "name": clean_text(names.get(site, site)),
+            "status": labels.label(labels.CRAWL_STATUSES, run.get("status"), "belum dirayapi"),
+            "status_code": run.get("status") or "none",
+            "last": format_moment(run.get("finished_at") or run.get("started_at"), self.zone)
+            if run
             else "-",
-            "failures": entry.get("failures") or 0,
-            "recent": entry["recent_articles"],
+            "failures": run.get("failures") or 0,
+            "recent": recent,
         }
 
     # --- errors --------------------------------------------------------------------
@@ -424,6 +435,39 @@ def _link(request: Request, **changes: Any) -> str:
     return "/findings?" + urlencode(params)
 
 
+# No scripts, no frames, nothing from other hosts: scraped text that slipped through
+# escaping still could not run, and the pages cannot be framed for clickjacking.
+SECURITY_HEADERS = [
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every response (a plain ASGI middleware)."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(config: WorkspaceConfig) -> Starlette:
     workspace = Workspace(config)
     routes = [
@@ -439,14 +483,15 @@ def create_app(config: WorkspaceConfig) -> Starlette:
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
+        Middleware(SecurityHeaders),
         Middleware(
             SessionMiddleware,
             secret_key=config.secret_key,
             session_cookie="pantau_session",
-            max_age=SESSION_HOURS * 3600,
+            max_age=config.session_hours * 3600,
             same_site="lax",
             https_only=config.https_only,
-        )
+        ),
     ]
     return Starlette(
         routes=routes,

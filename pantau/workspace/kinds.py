@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pantau.core.settings import config_dir, load_model
+from pantau.core.settings import DEFAULT_CONFIG_DIR, config_dir, load_model
 
 
 class KindEntry(BaseModel):
@@ -37,7 +37,7 @@ class KindRules:
         return self.fallback
 
 
-SHIPPED = Path(__file__).resolve().parents[2] / "config" / "accused_kinds.yaml"
+SHIPPED = DEFAULT_CONFIG_DIR / "accused_kinds.yaml"
 
 
 def kinds_path(directory: Path | None = None) -> Path:

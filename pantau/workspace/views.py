@@ -77,6 +77,22 @@ class HistoryLine:
 
 
 @dataclass
+class CaseEvent:
+    label: str
+    time: str
+    url: str | None
+    sentence: str
+
+
+@dataclass
+class CaseView:
+    id: int
+    stage: str
+    stories: list[int]
+    events: list[CaseEvent]
+
+
+@dataclass
 class StoryPage:
     card: StoryCard
     categories: list[CategoryView]
@@ -86,6 +102,7 @@ class StoryPage:
     paragraphs: list[Segments]
     history: list[HistoryLine] = field(default_factory=list)
     duplicate_of: int | None = None
+    cases: list[CaseView] = field(default_factory=list)
 
 
 def region_text(row: StoryRow) -> str:
@@ -129,6 +146,8 @@ def story_page(
     history: list[Review],
     catalog: Catalog,
     zone: ZoneInfo,
+    cases: list[dict[str, Any]] | None = None,
+    office_names: dict[str, str] | None = None,
 ) -> StoryPage:
     names = [t for p in accused_people(row) for t in (p.name, p.position) if t]
     cues = catalog.cues(row.violations)
@@ -147,9 +166,27 @@ def story_page(
         outlets=[outlet_line(a, zone) for a in articles],
         text_title=shorten(best.get("title"), 300),
         paragraphs=marked_paragraphs(best.get("text") or "", row.evidence),
-        history=[history_line(r, zone) for r in reversed(history)],
+        history=[history_line(r, zone, office_names or {}) for r in reversed(history)],
         duplicate_of=history[-1].duplicate_of if history else None,
+        cases=[case_view(case, zone) for case in cases or []],
     )
+
+
+def case_view(case: dict[str, Any], zone: ZoneInfo) -> CaseView:
+    events = [
+        CaseEvent(
+            label=clean_text(event.get("label") or event.get("stage")),
+            time=format_moment(event.get("date"), zone),
+            url=safe_url(event.get("url")),
+            sentence=shorten(event.get("sentence"), 400),
+        )
+        for event in case["events"]
+    ]
+    stage = next(
+        (clean_text(e["label"]) for e in case["events"] if e.get("stage") == case["stage"]),
+        clean_text(case["stage"]),
+    )
+    return CaseView(id=int(case["id"]), stage=stage, stories=case["stories"], events=events)
 
 
 def outlet_line(article: dict[str, Any], zone: ZoneInfo) -> OutletLine:
@@ -162,7 +199,7 @@ def outlet_line(article: dict[str, Any], zone: ZoneInfo) -> OutletLine:
     )
 
 
-def history_line(review: Review, zone: ZoneInfo) -> HistoryLine:
+def history_line(review: Review, zone: ZoneInfo, office_names: dict[str, str]) -> HistoryLine:
     detail = ""
     if review.action == "dismiss":
         detail = labels.label(labels.REASONS, review.reason, "")
@@ -176,7 +213,7 @@ def history_line(review: Review, zone: ZoneInfo) -> HistoryLine:
         detail=detail,
         note=review.note,
         reviewer=clean_text(review.reviewer) or "-",
-        office=clean_text(review.office) or "-",
+        office=clean_text(office_names.get(review.office or "", review.office)) or "-",
     )
 
 

@@ -137,3 +137,11 @@ def articles_fetched_since(db: Database, site: str, since: str | None) -> int:
         [site, since],
     ).fetchone()
     return int(row[0])
+
+
+def has_crawl_or_ingest_history(db: Database) -> bool:
+    """Has anything ever been crawled or ingested into this database?"""
+    row = db.execute(
+        "select exists(select 1 from articles) or exists(select 1 from crawl_runs)"
+    ).fetchone()
+    return bool(row[0])

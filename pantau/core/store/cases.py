@@ -192,3 +192,40 @@ def saved_cases(
 def like_prefix(code: str) -> str:
     """`code.%` with LIKE's wildcards in the code escaped (a code is digits and dots)."""
     return code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ".%"
+
+
+@dataclass(frozen=True)
+class StoryInCase:
+    """Where one story stands in one case: the furthest stage its own articles report."""
+
+    case_id: int
+    stage: str
+    label: str
+    date: str | None
+
+
+def cases_of_stories(db: Database, cluster_ids: Iterable[int]) -> dict[int, list[StoryInCase]]:
+    """Story id -> the saved cases it belongs to, with the stage it reports in each."""
+    ids = list(cluster_ids)
+    if not ids:
+        return {}
+    marks = ", ".join("?" for _ in ids)
+    found: dict[int, list[StoryInCase]] = {}
+    for row in db.query(
+        f"""
+        select cs.cluster_id, cs.case_id, c.stage as case_stage,
+          (select e.stage || char(31) || e.label || char(31) || coalesce(e.date, '')
+           from case_events e join articles a on a.id = e.article_id
+           where e.case_id = cs.case_id and a.cluster_id = cs.cluster_id
+           order by e.seq desc limit 1) as reached
+        from case_stories cs join cases c on c.id = cs.case_id
+        where cs.cluster_id in ({marks})
+        order by cs.cluster_id, cs.case_id
+        """,
+        ids,
+    ):
+        stage, label, date = (row["reached"] or "reported\x1fDilaporkan\x1f").split("\x1f")
+        found.setdefault(row["cluster_id"], []).append(
+            StoryInCase(row["case_id"], stage, label, date or None)
+        )
+    return found

@@ -24,10 +24,10 @@ def utcnow() -> str:
 
 
 def open_db(path: str | Path, *, migrate: bool = True) -> Database:
-    """Open (creating if needed) a Pantau database in WAL mode and migrate it."""
+    """Open a Pantau database in WAL mode and migrate it. A missing file is created, but
+    never its directory: the application decides when a new database is wanted."""
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 30000")
         db = Database(conn)

@@ -61,7 +61,7 @@ def last_run_per_site(db: Database) -> dict[str, dict[str, Any]]:
     return {
         row["site"]: row
         for row in db.query(
-            "select site, status, started_at from crawl_runs where id in "
+            "select site, status, started_at, finished_at, failures from crawl_runs where id in "
             "(select max(id) from crawl_runs group by site)"
         )
     }

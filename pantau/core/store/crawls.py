@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
+from pantau.core.calendar import parse_iso
 from pantau.core.store import insert_returning_id, utcnow
 
 MAX_DETAIL = 500
@@ -130,6 +132,24 @@ def save_source_validators(
     ]
     if rows:
         db.table("http_cache").upsert_all(rows, pk="url")
+
+
+# --- Retry-After ----------------------------------------------------------------------
+
+
+def set_retry_after(db: Database, site: str, not_before: datetime) -> None:
+    """Remember the latest moment a site asked us to stay away until."""
+    current = retry_after(db, site)
+    if current is not None and current >= not_before:
+        return
+    db.table("crawl_retry_after").upsert(
+        {"site": site, "not_before": not_before.isoformat(), "noted_at": utcnow()}, pk="site"
+    )
+
+
+def retry_after(db: Database, site: str) -> datetime | None:
+    row = db.execute("select not_before from crawl_retry_after where site = ?", [site]).fetchone()
+    return parse_iso(row[0]) if row else None
 
 
 # --- known articles -------------------------------------------------------------------

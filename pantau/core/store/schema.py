@@ -328,6 +328,21 @@ def m090_cases(db: Database) -> None:
 
 
 @migrations()
+def m095_dedup_sentences(db: Database) -> None:
+    """Sentence keys for story clustering: partial copies share sentences, not shingles.
+
+    Like dedup_bands, one WITHOUT ROWID B-tree of (key, article_id); an article's own keys
+    are kept with its signature so an updated article's rows can be found and removed.
+    Articles indexed before this migration have none until `pantau stories-reindex`.
+    """
+    db.execute(
+        "create table dedup_sentences (key integer not null, article_id integer not null, "
+        "primary key (key, article_id)) without rowid"
+    )
+    db.table("dedup_signatures").add_column("sentence_keys", bytes)
+
+
+@migrations()
 def m100_accounts(db: Database) -> None:
     """Workspace accounts, one office each, and every login attempt (for the lockout).
 
@@ -377,3 +392,25 @@ def m101_review_records(db: Database) -> None:
         "create trigger reviews_no_delete before delete on reviews begin "
         "select raise(abort, 'reviews are append-only'); end"
     )
+
+
+@migrations()
+def m110_crawl_retry_after(db: Database) -> None:
+    """When a site asked the crawler to come back (Retry-After on a 429 or 503).
+
+    The next crawl of the site waits until then (bounded by crawl.max_retry_after), so
+    a site that asked for a pause is not hit again by the next scheduled run.
+    """
+    db.table("crawl_retry_after").create(
+        {"site": str, "not_before": str, "noted_at": str}, pk="site"
+    )
+
+
+@migrations()
+def m120_refused_recipients(db: Database) -> None:
+    """A digest that reached some recipients but not others retries only the refused ones:
+    `refused_next_at` is when (null: nothing left to retry), `refused_attempts` how often."""
+    digests = db.table("digests")
+    digests.add_column("refused_attempts", int, not_null_default=0)
+    digests.add_column("refused_next_at", str)
+    digests.create_index(["refused_next_at"])

