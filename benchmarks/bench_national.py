@@ -252,8 +252,14 @@ def write_config(directory: Path, workdir: Path, outlets: list[Outlet], interval
     }
     (directory / "settings.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
     (directory / "offices.yaml").write_text("offices: []\n", encoding="utf-8")
-    sites = [site_entry(outlet, interval_s) for outlet in outlets]
+    sites = [site_entry(outlet, site_interval(outlet, interval_s)) for outlet in outlets]
     (directory / "sites.yaml").write_text(yaml.safe_dump({"sites": sites}), encoding="utf-8")
+
+
+def site_interval(outlet: Outlet, interval_s: int) -> int:
+    """A busy portal (20+ articles an hour) is crawled every quarter hour, as an operator
+    would set it: hourly, its feed (the newest 20) would drop articles between crawls."""
+    return interval_s // 4 if outlet.rate >= 20 else interval_s
 
 
 def site_entry(outlet: Outlet, interval_s: int) -> dict[str, Any]:

@@ -181,7 +181,7 @@ class CrawlHost:
         try:
             recorder.start(resumed=options.resume)
             self.emit({"event": "started", "site": site.id, "run_id": recorder.run_id})
-            job_dir = prepare_job_dir(self.settings, site, options.resume)
+            job_dir = prepare_job_dir(self.settings, site, options.resume, self.db_path)
             max_pages = options.max_pages or self.settings.crawl.max_pages
             budget = request_budget(self.settings, max_pages)
             crawler = site_crawler(self.scrapy_settings, self.settings, job_dir, budget)

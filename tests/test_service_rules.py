@@ -24,7 +24,12 @@ from pantau.service.digests import DigestRunner
 from pantau.service.lock import AlreadyRunningError, InstanceLock, running_scheduler
 from pantau.service.logs import JsonLogFormatter
 from pantau.service.state import DIGEST_JOB_ID, ScheduleState
-from pantau.service.timing import first_crawl_time, latest_daily_slot, missed_digest_slot
+from pantau.service.timing import (
+    first_crawl_time,
+    keep_phase,
+    latest_daily_slot,
+    missed_digest_slot,
+)
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 SEVEN = time(7, 0)
@@ -125,6 +130,15 @@ def test_cron_site_crawled_at_its_time_waits_for_the_next_one() -> None:
 
 
 # --- config ---------------------------------------------------------------------------
+
+
+def test_an_interval_site_keeps_the_phase_of_its_first_crawl() -> None:
+    first = jakarta(7, 13)
+    trigger = keep_phase(IntervalTrigger(hours=1, jitter=120), first)
+    after_first = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
+    assert after_first == jakarta(8, 13)  # every hour from the first crawl, no jitter drift
+    cron = CronTrigger(hour=7, timezone=JAKARTA)
+    assert keep_phase(cron, first) is cron
 
 
 def write_config(directory: Path, sites: str, settings: str = "") -> Path:

@@ -29,7 +29,7 @@ from pantau.service.state import (
     ScheduleState,
     parse_time,
 )
-from pantau.service.timing import first_crawl_time, missed_digest_slot
+from pantau.service.timing import first_crawl_time, keep_phase, missed_digest_slot
 
 log = logging.getLogger("pantau.scheduler")
 
@@ -145,14 +145,15 @@ class Service:
             trigger = crawl_trigger(site, config)
             cut_off = row.get("last_result") in CUT_OFF
             last = None if cut_off else parse_time(row.get("last_started_at"))
+            first = first_crawl_time(trigger, last, now, jitter)
             scheduler.add_job(
                 self.crawls.crawl,
-                trigger=trigger,
+                trigger=keep_phase(trigger, first),
                 args=[site.id],
                 id=job_id,
                 name=f"crawl {site.id}",
                 executor="crawl",
-                next_run_time=first_crawl_time(trigger, last, now, jitter),
+                next_run_time=first,
                 misfire_grace_time=None,  # a crawl waiting for a free slot still runs
             )
         row = self.state.ensure(DIGEST_JOB_ID, "digest", "all offices")

@@ -8,6 +8,7 @@ from datetime import time as dt_time
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 
 def latest_daily_slot(now: datetime, at: dt_time, timezone: ZoneInfo) -> datetime:
@@ -58,3 +59,19 @@ def first_crawl_time(
     if due is None or due <= now:
         return soon
     return due
+
+
+def keep_phase(trigger: BaseTrigger, first_run: datetime) -> BaseTrigger:
+    """An interval site's later crawls follow its first one, every interval exactly.
+
+    APScheduler counts an interval from when the job was added, so every site started with
+    the service would fall due at the same moments, spread again only by the jitter, which
+    also makes the gap between two crawls of one site vary by up to twice the jitter. Counted
+    from each site's own (jittered) first run, sites stay spread and each keeps its interval.
+    A cron site keeps its clock times and its jitter.
+    """
+    if not isinstance(trigger, IntervalTrigger):
+        return trigger
+    return IntervalTrigger(
+        seconds=trigger.interval_length, start_date=first_run, timezone=trigger.timezone
+    )
