@@ -40,7 +40,8 @@ bench-quick: $(STAMP)
 	$(PY) -m benchmarks.run --quick
 	$(PY) -m benchmarks.bench_national --outlets 30 --speed 120 --write benchmarks/results-quick.json
 
-# 600 loopback outlets through the real service for one simulated hour (about 7 minutes).
+# 600 loopback outlets through the real service for one simulated hour (about 15 minutes:
+# the hour, one more interval, then the floor). `--hours 3` shows memory over 3 hours.
 bench-national: $(STAMP)
 	$(PY) -m benchmarks.bench_national --write benchmarks/results.json
 
