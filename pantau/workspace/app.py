@@ -38,7 +38,7 @@ from pantau.core import store
 from pantau.core.settings import OfficeConfig, SiteConfig
 from pantau.core.store import accounts, reviews, worklist
 from pantau.core.store.coverage import recent_articles_by_site
-from pantau.core.store.crawl_history import last_run_per_site
+from pantau.core.store.crawls import last_run_per_site
 from pantau.core.store.worklist import StoryQuery
 from pantau.workspace import auth, charts, export, labels, views
 from pantau.workspace.auth import CsrfError, NotLoggedIn, User
