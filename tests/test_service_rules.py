@@ -174,6 +174,14 @@ def test_second_lock_on_the_same_database_names_the_holder(db_path: Path) -> Non
         InstanceLock(db_path).acquire(attempts=1)
 
 
+def test_a_refused_lock_names_the_holders_start_in_the_operators_zone(db_path: Path) -> None:
+    with (
+        InstanceLock(db_path),
+        pytest.raises(AlreadyRunningError, match=r", since \d{4}-\d\d-\d\d \d\d:\d\d WIB\)"),
+    ):
+        InstanceLock(db_path, JAKARTA).acquire(attempts=1)
+
+
 def test_lock_is_free_again_after_release(db_path: Path) -> None:
     with InstanceLock(db_path):
         assert running_scheduler(db_path) is not None

@@ -47,6 +47,22 @@ def long_date(day: date) -> str:
 _DAY_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def operator_time(moment: datetime | str | None, zone: str | tzinfo) -> str:
+    """Every time an operator reads, in one zone (the digest's, WIB by default) and named:
+    `2026-11-23 07:00 WIB`. Stored times (ISO text, UTC) and aware datetimes alike."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return str(moment)
+    if moment is None:
+        return "-"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+    return local.strftime("%Y-%m-%d %H:%M %Z")
+
+
 def parse_iso(
     value: object, *, naive: tzinfo | None = UTC, day_prefix: bool = False
 ) -> datetime | None:
