@@ -70,6 +70,10 @@ class _Run:
     site_names: dict[str, str] = field(default_factory=dict)
 
     @property
+    def policy(self) -> ledger.RetryPolicy:
+        return ledger.RetryPolicy.of(self.settings.digest)
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.settings.digest.timezone)
 
@@ -107,7 +111,7 @@ def run_digests(
         pool=StoryPool(db),
         site_names=site_names(),
     )
-    notices = [] if dry_run else ledger.reconcile(db, run.now)
+    notices = [] if dry_run else ledger.reconcile(db, run.now, run.policy)
     for notice in notices:
         log.warning("office %s, digest %s: %s", notice.office, notice.message_id, notice.detail)
     reports = []
@@ -265,7 +269,9 @@ def _send_digest(run: _Run, office: OfficeConfig) -> OfficeReport:
         else:
             report.files = outbox
     except OSError as exc:
-        report.retry_at = ledger.mark_failed(run.db, digest_id, f"outbox: {exc}", run.now)
+        report.retry_at = ledger.mark_failed(
+            run.db, digest_id, f"outbox: {exc}", run.now, run.policy
+        )
         report.error = f"cannot write the outbox copy: {exc}"
         return report
     return _deliver(run, digest_id, message, report)
@@ -283,7 +289,7 @@ def _deliver(
             message, run.settings.smtp, report.recipients, before_data=before_data
         )
     except MailError as exc:
-        report.retry_at = ledger.mark_failed(run.db, digest_id, str(exc), run.now)
+        report.retry_at = ledger.mark_failed(run.db, digest_id, str(exc), run.now, run.policy)
         report.error = f"{exc}; stories stay pending, retry after {run.local(report.retry_at)}"
         log.warning("office %s: digest not sent: %s", report.office, exc)
         return report
@@ -300,7 +306,7 @@ def _deliver(
     if result.refused:
         note = "refused: " + "; ".join(f"{r} ({why})" for r, why in result.refused.items())
         log.warning("office %s: some recipients refused: %s", report.office, note)
-    ledger.mark_sent(run.db, digest_id, result.as_record(), run.now, note)
+    ledger.mark_sent(run.db, digest_id, result.as_record(), run.now, note, run.policy)
     report.status = "sent"
     report.recipients = result.accepted
     report.refused = result.refused

@@ -23,6 +23,7 @@ from alerts.digest import DigestError, run_digests
 from alerts.offices import recipients
 from alerts.selection import select_for_office
 from pantau.core import store
+from pantau.core.settings import Settings
 
 NOW = datetime(2024, 10, 22, 1, 0, tzinfo=UTC)  # 08.00 WIB, the morning after the stories
 
@@ -173,6 +174,23 @@ def test_stories_wait_while_the_server_is_down_and_arrive_once_when_it_is_back(
     assert delivered(server) == {"prov-17": [EXPECTED["prov-17"]]}
     attempts = {row["attempts"] for row in db.query("select attempts from deliveries")}
     assert attempts == {3}
+
+
+def test_the_retry_backoff_is_the_operators_setting(db, clusters, tmp_path):
+    down = SmtpServer.reserve()
+    defaults = make_settings(tmp_path, down.port)
+    settings = defaults.model_copy(
+        update={
+            "digest": defaults.digest.model_copy(
+                update={"retry_backoff_minutes": 2, "retry_backoff_max_minutes": 3}
+            )
+        }
+    )
+    offices = [office(fixture_offices(), "prov-17")]
+    [first] = run_digests(db, settings, offices, now=NOW)
+    assert first.retry_at == NOW + timedelta(minutes=2)
+    [second] = run_digests(db, settings, offices, now=first.retry_at)
+    assert second.retry_at == first.retry_at + timedelta(minutes=3)  # 4, capped at 3
 
 
 def test_a_failed_office_is_not_retried_before_its_backoff_expires(db, clusters, tmp_path):
@@ -335,7 +353,7 @@ def test_a_run_that_died_after_handing_over_the_message_never_resends_it(
         )
     assert ledger.mark_transmitting(db, digest_id)
 
-    later = NOW + ledger.STALE_AFTER + timedelta(minutes=1)
+    later = NOW + timedelta(minutes=Settings().digest.stale_after_minutes) + timedelta(minutes=1)
     [report] = run_digests(db, settings, offices, now=later)
     assert server.messages == []
     assert report.status == "nothing-new"
@@ -353,7 +371,7 @@ def test_a_run_that_died_before_sending_is_sent_by_the_next_run(db, clusters, se
         )
     [early] = run_digests(db, settings, offices, now=NOW + timedelta(minutes=1))
     assert early.status == "nothing-new"  # another run may still be sending it
-    later = NOW + ledger.STALE_AFTER + timedelta(minutes=1)
+    later = NOW + timedelta(minutes=Settings().digest.stale_after_minutes) + timedelta(minutes=1)
     [report] = run_digests(db, settings, offices, now=later)
     assert report.status == "sent"
     assert delivered(server) == {"kabkota-33.10": [EXPECTED["kabkota-33.10"]]}

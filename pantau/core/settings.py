@@ -165,6 +165,10 @@ class DigestSettings(SettingsModel):
     max_stories: int = Field(default("digest.max_stories"), ge=1)
     min_score: float = Field(default("digest.min_score"), ge=0, le=1)
     review_url: str = Field(default("digest.review_url"))
+    stale_after_minutes: int = Field(default("digest.stale_after_minutes"), ge=1)
+    retry_backoff_minutes: int = Field(default("digest.retry_backoff_minutes"), ge=1)
+    retry_backoff_max_minutes: int = Field(default("digest.retry_backoff_max_minutes"), ge=1)
+    refused_max_attempts: int = Field(default("digest.refused_max_attempts"), ge=1)
 
 
 class WorkspaceSettings(SettingsModel):
