@@ -15,31 +15,22 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date, get_day_names, get_month_names
 from pydantic import Field, field_validator, model_validator
 
 from pantau.core.knowledge import config_file
 from pantau.core.settings import StrictModel, load_model
 
-DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
+# Indonesian as CLDR writes it (Babel's locale data, shipped with the package): Senin..Minggu,
+# Januari..Desember. Babel rather than hand-kept tables: one source for the names.
+LOCALE = "id"
+DAYS = tuple(get_day_names("wide", locale=LOCALE)[weekday] for weekday in range(7))  # Monday first
+MONTHS = tuple(get_month_names("wide", locale=LOCALE)[month] for month in range(1, 13))
 
 
 def long_date(day: date) -> str:
     """'Rabu, 24 April 2024'."""
-    return f"{DAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
+    return format_date(day, "EEEE, d MMMM y", locale=LOCALE)
 
 
 # --- ISO 8601 text -----------------------------------------------------------------------
