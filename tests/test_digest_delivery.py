@@ -21,6 +21,7 @@ from test_alerts_support import (
 from alerts import ledger
 from alerts.digest import DigestError, run_digests
 from alerts.offices import recipients
+from alerts.resend import resend_refused
 from alerts.selection import select_for_office
 from pantau.core import store
 from pantau.core.settings import Settings
@@ -258,6 +259,43 @@ def test_a_refused_recipient_is_recorded_and_the_others_still_receive_it(db, clu
         "pengawasan@ri.example.id": "accepted",
         "humas@ri.example.id": "550 5.1.1 mailbox unavailable",
     }
+
+
+def test_a_refused_recipient_gets_the_same_message_on_its_own_once_the_server_takes_it(
+    db, clusters, tmp_path
+):
+    with SmtpServer(refuse={"humas@ri.example.id"}) as server:
+        settings = make_settings(tmp_path, server.port)
+        [report] = run_digests(db, settings, fixture_offices(), office_id="ri", now=NOW)
+        assert report.retry_at is None  # the digest itself was sent
+        assert resend_refused(db, settings, now=NOW) == []  # its backoff has not passed
+        later = NOW + timedelta(minutes=settings.digest.retry_backoff_minutes)
+        [still] = resend_refused(db, settings, now=later)
+        assert set(still.refused) == {"humas@ri.example.id"} and still.retry_at is not None
+        server.refuse.clear()
+        [resent] = resend_refused(db, settings, now=still.retry_at)
+        assert resent.accepted == ["humas@ri.example.id"], resent
+        assert resent.retry_at is None
+        assert resend_refused(db, settings, now=still.retry_at + timedelta(days=1)) == []
+    first, *_, last = server.messages
+    assert last.recipients == ["humas@ri.example.id"]
+    assert last.message["Message-ID"] == first.message["Message-ID"]
+    assert len(server.received_by("pengawasan@ri.example.id")) == 1
+
+
+def test_refused_recipients_are_tried_at_most_the_settings_number_of_times(db, clusters, tmp_path):
+    with SmtpServer(refuse={"humas@ri.example.id"}) as server:
+        defaults = make_settings(tmp_path, server.port)
+        settings = defaults.model_copy(
+            update={"digest": defaults.digest.model_copy(update={"refused_max_attempts": 2})}
+        )
+        run_digests(db, settings, fixture_offices(), office_id="ri", now=NOW)
+        moment, tries = NOW, 0
+        while resend_refused(db, settings, now=moment + timedelta(days=1)):
+            moment, tries = moment + timedelta(days=1), tries + 1
+            assert tries <= 5, "refused recipients retried without end"
+    assert tries == 2
+    assert len(server.received_by("humas@ri.example.id")) == 0
 
 
 def test_when_every_recipient_is_refused_the_stories_stay_pending(db, clusters, tmp_path):
