@@ -124,6 +124,11 @@ class CrawlSettings(SettingsModel):
     max_run_minutes: int = Field(default("crawl.max_run_minutes"), ge=1)
     max_pages: int = Field(default("crawl.max_pages"), ge=1)
     max_requests: int = Field(default("crawl.max_requests"), ge=10)
+    listing_depth: int = Field(default("crawl.listing_depth"), ge=1)
+    max_sitemap_depth: int = Field(default("crawl.max_sitemap_depth"), ge=1)
+    recent_sitemap_days: int = Field(default("crawl.recent_sitemap_days"), ge=1)
+    recent_sitemap_children: int = Field(default("crawl.recent_sitemap_children"), ge=1)
+    max_article_pages: int = Field(default("crawl.max_article_pages"), ge=1)
     ingest_processes: int = Field(default("crawl.ingest_processes"), ge=0)
 
     @property
