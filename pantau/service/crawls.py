@@ -19,7 +19,7 @@ from sqlite_utils import Database
 
 from crawler.runs import process_alive
 from pantau.core import store
-from pantau.core.store import crawls as crawl_runs
+from pantau.core.store import crawls as crawl_history
 from pantau.service.state import CRAWL_JOB_PREFIX, CUT_OFF, ScheduleState
 
 log = logging.getLogger("pantau.scheduler")
@@ -35,17 +35,17 @@ def close_interrupted_crawl_runs(db: Database, pid: int | None = None) -> int:
     """Crawl runs left open by a process that is gone (killed with a previous service, or a
     power cut) are closed as 'interrupted', so status and failure counts stay truthful.
     With `pid`, only that (finished) process's runs."""
-    stale = crawl_runs.open_runs(db, pid)
+    stale = crawl_history.open_runs(db, pid)
     if pid is None:
         stale = [row for row in stale if not pid_alive(row["pid"])]
     for row in stale:
-        crawl_runs.close_as_interrupted(db, row["id"], row["pid"])
+        crawl_history.close_as_interrupted(db, row["id"], row["pid"])
     return len(stale)
 
 
 def crawl_in_progress(db: Database, site_id: str) -> int | None:
     """The pid of a live crawl of this site (e.g. an operator's manual `pantau crawl`)."""
-    return next((pid for pid in crawl_runs.open_run_pids(db, site_id) if pid_alive(pid)), None)
+    return next((pid for pid in crawl_history.open_run_pids(db, site_id) if pid_alive(pid)), None)
 
 
 def pantau_command() -> list[str]:
@@ -160,7 +160,7 @@ class CrawlRunner:
     def _result(self, site_id: str, pid: int, code: int) -> str:
         db = store.open_db(self.db_path, migrate=False)
         try:
-            status = crawl_runs.run_status_of(db, site_id, pid)
+            status = crawl_history.run_status_of(db, site_id, pid)
         finally:
             db.close()
         if status:
