@@ -23,6 +23,7 @@ from alerts.mailer import DeliveryUncertain, MailError, SendAborted, send_messag
 from alerts.offices import min_score, recipients
 from alerts.render import Rendered, build_message, render_digest
 from alerts.selection import Selection, StoryPool, select_for_office, with_site_names
+from pantau.core.calendar import operator_time
 from pantau.core.settings import (
     ConfigError,
     OfficeConfig,
@@ -79,7 +80,7 @@ class _Run:
 
     def local(self, moment: datetime) -> str:
         """A time as operators read it: in the digest's zone, named (WIB)."""
-        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
+        return operator_time(moment, self.zone)
 
     @property
     def local_date(self) -> date:
