@@ -215,7 +215,6 @@ _TITLE_WORDS = frozenset(
 
 
 def parse_date(value: str | None) -> datetime | None:
-    """A publication time as the outlet wrote it (its wall clock, offset dropped)."""
     parsed = parse_iso(value, naive=None)
     return parsed.replace(tzinfo=None) if parsed else None
 
