@@ -158,3 +158,32 @@ def test_blind_set_stays_above_its_floors() -> None:
     if not (BLIND / "labels.jsonl").is_file():
         pytest.skip("blind set not present")
     assert_floors(BLIND, BLIND_FLOORS)
+
+
+def test_a_missed_person_comes_with_the_role_they_got_and_its_sentence(tmp_path: Path) -> None:
+    report = evaluate_directory(labelled_folder(tmp_path))
+    missed = report.items[1].missed_why
+    assert len(missed) == 1
+    person, sentence = missed[0].split(" | ")
+    assert person.startswith("Hidayatullah: read as speaker")
+    assert "mengimbau seluruh pegawai" in sentence
+
+
+def test_a_wrongly_named_person_comes_with_the_evidence_sentence(tmp_path: Path) -> None:
+    folder = labelled_folder(tmp_path)
+    labels = (folder / "labels.jsonl").read_text().replace('"sutarno"', '"Dewi Lestari"')
+    (folder / "labels.jsonl").write_text(labels)
+    report = evaluate_directory(folder)
+    assert report.metrics()["wrongly_named"] == 1
+    assert report.items[0].wrong_why[0].startswith("Sutarno: accused")
+    assert "allegation 'diduga' and act kampanye | Kades Mekarsari" in report.items[0].wrong_why[0]
+
+
+def test_the_table_shows_accused_precision_first(tmp_path: Path) -> None:
+    result = run_eval(str(labelled_folder(tmp_path)))
+    assert result.exit_code == 0, result.output
+    first_row = next(
+        line for line in result.output.splitlines() if "│" in line and "metric" not in line
+    )
+    assert "accused precision" in first_row
+    assert "people wrongly named or missed" in result.output

@@ -18,6 +18,7 @@ from spacy.tokens import Doc
 from spacy.util import filter_spans
 
 from extract.detect.officials import INITIALS, Mention, OfficialFinder
+from extract.detect.people import Person, accused_reason, describe
 from extract.detect.pipeline import POSITIONS_KEY, build_nlp
 from extract.detect.rules import CATEGORY_IDS, RuleSet, load_rules
 from extract.detect.sentences import SentenceCues, SentenceReader
@@ -25,7 +26,7 @@ from extract.detect.tokens import Tokens
 from extract.models import Article, Finding, Official, Region, Verdict
 from extract.regions import Gazetteer, RegionMention, load_gazetteer
 
-__all__ = ["Detector", "load_detector"]
+__all__ = ["Detector", "Explanation", "Person", "load_detector"]
 
 BREACH_THRESHOLD = 0.55
 MAX_CHARS = 60_000
@@ -43,6 +44,17 @@ _PROVINCE_CONTEXT = re.compile(r"(provinsi|prov|propinsi|pemprov|gubernur)\b", r
 _KOTA_WORDS = re.compile(r"\b(pemkot|wali ?kota|walikota|kelurahan|lurah|kota)\b")
 _NAME_WORD = re.compile(r"\b[A-Z][\w.]*\b")
 _KAB_WORDS = re.compile(r"\b(pemkab|bupati|kabupaten|kades|kepala desa|desa)\b")
+
+
+@dataclass
+class Explanation:
+    """A finding and the people of the story with the role each got and why."""
+
+    finding: Finding
+    people: list[Person]
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.finding.to_dict(), "people": [p.to_dict() for p in self.people]}
 
 
 @dataclass
@@ -82,9 +94,8 @@ class Detector:
         self.gazetteer = gazetteer
         self.nlp = build_nlp(rules)
         region_words = frozenset(
-            name.lower()
+            re.sub(r"^(Kabupaten|Kota)( Administrasi)? ", "", region.name).lower()
             for region in gazetteer.regencies
-            if " " not in (name := re.sub(r"^(Kabupaten|Kota)( Administrasi)? ", "", region.name))
         )
         self.finder = OfficialFinder(rules, region_words)
         self.speaker_words = frozenset(p for p in rules.cues.speech_after if " " not in p)
@@ -95,9 +106,13 @@ class Detector:
     # --- public -----------------------------------------------------------------------
 
     def analyze(self, article: Article) -> Finding:
+        return self.explain(article).finding
+
+    def explain(self, article: Article) -> Explanation:
+        """The finding, and every person of the story with their role and its reason."""
         text = compose_text(article)
         if not text.strip():
-            return Finding.not_analysed(self.version)
+            return Explanation(Finding.not_analysed(self.version), [])
         doc = self.nlp(text)
         tokens = Tokens(doc, text)
         region_mentions = self.gazetteer.find_in_text(text)
@@ -115,7 +130,8 @@ class Detector:
             evidence = []  # acts told without anything alleged: a directive, a rule, a plan
         region = self._story_region(tokens, text, region_mentions, evidence)
         if evidence:
-            return self._breach(evidence, mentions, cues, region)
+            finding, accused = self._breach(evidence, mentions, cues, region)
+            return Explanation(finding, describe(mentions, accused, cues))
         verdict: Verdict = "advisory" if self._about_neutrality(cues) else "other"
         bound_by_sent: dict[int, list[Mention]] = {}
         for mention in mentions:
@@ -124,12 +140,13 @@ class Detector:
         partial = max(
             (self._partial_score(c, bound_by_sent.get(c.index, [])) for c in cues), default=0.0
         )
-        return Finding(
+        finding = Finding(
             verdict=verdict,
             score=round(min(0.45, partial * 0.5), 3),
             region=region,
             analyzer_version=self.version,
         )
+        return Explanation(finding, describe(mentions, {}, cues))
 
     # --- evidence -----------------------------------------------------------------------
 
@@ -283,18 +300,24 @@ class Detector:
         mentions: list[Mention],
         cues: list[SentenceCues],
         region: Region | None,
-    ) -> Finding:
+    ) -> tuple[Finding, dict[int, tuple[str, str]]]:
         best = max(e.score for e in evidence)
         title_bonus = 0.03 if any(e.sent == 0 for e in evidence) else 0.0
         score = min(1.0, best + 0.04 * (len(evidence) - 1) + title_bonus)
-        officials = self._officials(evidence, mentions, region)
+        persons = self._officials(evidence, mentions, region)
+        officials = [official for official, _ in persons]
+        accused: dict[int, tuple[str, str]] = {}
+        for _, held in persons:
+            where = next(e for e in sorted(evidence, key=lambda e: -e.score) if _among(held, e))
+            for mention in held:
+                accused[id(mention)] = (accused_reason(cues[where.sent]), cues[where.sent].text)
         act_totals: dict[str, float] = {}
         for item in evidence:
             for category, weight in item.acts.items():
                 act_totals[category] = act_totals.get(category, 0.0) + weight * item.score
         violations = sorted(act_totals, key=lambda c: (-act_totals[c], CATEGORY_IDS.index(c)))
         ordered = sorted(evidence, key=lambda e: (-e.score, e.sent))[:4]
-        return Finding(
+        finding = Finding(
             verdict="breach",
             score=round(score, 3),
             officials=officials,
@@ -303,12 +326,14 @@ class Detector:
             evidence=[cues[e.sent].text for e in sorted(ordered, key=lambda e: e.sent)],
             analyzer_version=self.version,
         )
+        return finding, accused
 
     def _officials(
         self, evidence: list[Evidence], mentions: list[Mention], region: Region | None
-    ) -> list[Official]:
-        """One entry per accused person: a position-only mention and the named mention of the
-        same post are one person, reported under the name."""
+    ) -> list[tuple[Official, list[Mention]]]:
+        """One entry per accused person (with the mentions that are that person): a
+        position-only mention and the named mention of the same post are one person, reported
+        under the name."""
         accused: list[Mention] = []
         for item in sorted(evidence, key=lambda e: -e.score):
             accused.extend(m for m in item.accused if m not in accused)
@@ -323,7 +348,7 @@ class Detector:
             else:
                 person.append(mention)
         named_posts = [m for p in persons for m in p if m.name]
-        result: list[Official] = []
+        result: list[tuple[Official, list[Mention]]] = []
         for person in persons:
             names = [m.name for m in person if m.name]
             name = _best_name(names) if names else None
@@ -334,13 +359,10 @@ class Detector:
                 if not post.rule.specific and not any(m.oknum for m in person):
                     continue
             where = post.region or (region if region and len(region.code) > 2 else None)
-            result.append(
-                Official(
-                    name=name,
-                    position=post.position_text,
-                    region=where.name if where else None,
-                )
+            official = Official(
+                name=name, position=post.position_text, region=where.name if where else None
             )
+            result.append((official, person))
         return result
 
     # --- region -------------------------------------------------------------------------
@@ -423,6 +445,10 @@ class Detector:
             if len(provinces) == 1 and (province := self.gazetteer.get(provinces.pop())):
                 resolved.append((mention, province))
         return resolved
+
+
+def _among(held: list[Mention], evidence: Evidence) -> bool:
+    return any(m in evidence.accused for m in held)
 
 
 def _unit_tokens(unit: str | None) -> set[str]:

@@ -92,8 +92,12 @@ class Mention:
     indefinite: bool = False
     anaphoric: bool = False
     former: bool = False
-    speaker: bool = False
+    speaker_cue: str | None = None  # the words that make this mention a speaker or an actor
     place_span: tuple[int, int] | None = None
+
+    @property
+    def speaker(self) -> bool:
+        return self.speaker_cue is not None
 
     @property
     def bound(self) -> bool:
@@ -202,9 +206,10 @@ class OfficialFinder:
     """Finds position mentions and the names attached to them in a parsed document."""
 
     def __init__(self, rules: RuleSet, region_words: frozenset[str] = frozenset()) -> None:
-        """``region_words``: one-word kabupaten/kota names, never taken for a person's name."""
+        """``region_words``: kabupaten/kota names (lowercase), never taken for a person's name."""
         self.rules = rules
-        self.region_words = region_words
+        self.region_words = frozenset(w for w in region_words if " " not in w)
+        self.region_names = frozenset(tuple(w.split()) for w in region_words)
         cue_words = {
             phrase
             for group in (*rules.cues.allegation, *rules.cues.advisory)
@@ -293,7 +298,7 @@ class OfficialFinder:
         mention.end = max(mention.end, i)
         self._name_before(doc, span.start, mention, headline)
         self._modifiers_before(doc, span.start, mention, span.end)
-        mention.speaker = self._is_speaker(doc, mention)
+        mention.speaker_cue = self._speaker_cue(doc, mention)
         return mention
 
     def _attachments(
@@ -572,9 +577,11 @@ class OfficialFinder:
                 return inner_end + 1
         if i > 0 and doc[i - 1].lower_ in PLACE_WORDS:
             return self._place(doc, i - 1, stop)  # "... Kecamatan Seputih Raman": a place
-        ends = i + 1 >= stop or doc[i + 1].text in {",", ".", ")", ";"} or doc[i + 1].is_lower
-        if doc[i].lower_ in self.region_words and ends:
-            i += 1  # "Kepala Dinas Perhubungan Agam, Afrizal ...": a region, then the name
+        size = self._region_name_at(i, stop)
+        after = i + size
+        ends = after >= stop or doc[after].text in {",", ".", ")", ";"} or doc[after].is_lower
+        if size and ends:
+            i = after  # "Kepala Dinas Perhubungan Agam, Afrizal ...": a region, then the name
             if i >= stop:
                 return i
         # "Sekda Kepahiang Hartono"
@@ -590,6 +597,13 @@ class OfficialFinder:
                 self._set_name(mention, doc.span(i + 1, end))
                 return end
         return i
+
+    def _region_name_at(self, i: int, stop: int) -> int:
+        """Length of a kabupaten/kota name starting at token i ("Tanah Laut"), else 0."""
+        for size in (4, 3, 2, 1):
+            if i + size <= stop and tuple(self.lowers[i : i + size]) in self.region_names:
+                return size
+        return 0
 
     def _name_before(self, doc: Doc, start: int, mention: Mention, headline: bool) -> None:
         """'Budi, Kepala Desa X' / 'Zainuddin selaku Kapus Sakra': a linked name before the
@@ -655,11 +669,12 @@ class OfficialFinder:
         after = self.lowers[title_end : title_end + 2]  # "pejabat tersebut adalah X"
         mention.anaphoric = bool(after) and (after[0] in ANAPHORA or after == ["yang", "dimaksud"])
 
-    def _is_speaker(self, doc: Doc, mention: Mention) -> bool:
+    def _speaker_cue(self, doc: Doc, mention: Mention) -> str | None:
+        """The words that make the mention a speaker (or one acting on the case), if any."""
         sent = doc[mention.start].sent
         j = mention.end
         if j < sent.end and doc[j].text == ":":
-            return True  # "Pj Wali Kota Padang: ASN yang ..."
+            return ":"  # "Pj Wali Kota Padang: ASN yang ..."
         while j < sent.end and doc[j].text in {",", "”", '"', "’", "'"}:
             j += 1
         if j < sent.end and self.lowers[j] == "yang":  # ", yang juga hadir sebagai X, menambahkan"
@@ -667,9 +682,9 @@ class OfficialFinder:
             j = close + 1 if close else j
         for k in range(j, min(j + 10, sent.end)):
             if self.alleged.length_at(self.lowers, k):
-                return False  # "X diduga menerbitkan ...": the subject of an allegation
-            if self.speech_before.length_at(self.lowers, k):
-                return True
+                return None  # "X diduga menerbitkan ...": the subject of an allegation
+            if size := self.speech_before.length_at(self.lowers, k):
+                return " ".join(self.lowers[k : k + size])
             text = doc[k].text
             adverb = self.lowers[k] in self.adverbs  # "Kapolsek X langsung memanggil ..."
             if (
@@ -683,4 +698,5 @@ class OfficialFinder:
             k -= 1
         while k > sent.start and doc[k - 1].lower_ in {"seorang", "sang", "oleh"}:
             k -= 1
-        return self.speech_after.ends_at(self.lowers, k, sent.start) > 0
+        size = self.speech_after.ends_at(self.lowers, k, sent.start)
+        return " ".join(self.lowers[k - size : k]) if size else None

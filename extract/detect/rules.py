@@ -65,6 +65,8 @@ class PositionRule(StrictModel):
     # Positions of one corps ("tni": babinsa, ranks): a rank-and-name mention ("Serka DS") and a
     # role-only mention ("oknum Babinsa") of the same story can be one person.
     family: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    # The part a holder of an unbound position plays in a story (`analyze --explain`).
+    role: Literal["investigator", "candidate", "reporter", "other"] = "other"
 
     @field_validator("aliases")
     @classmethod

@@ -54,6 +54,7 @@ class SentenceCues:
     near_acts: dict[str, float] = field(default_factory=dict)
     pronoun: bool = False
     in_quote: bool = False
+    words: dict[str, str] = field(default_factory=dict)  # cue group -> the phrase that set it
     speech_at: set[int] = field(default_factory=set, repr=False)
 
     @property
@@ -148,6 +149,7 @@ class SentenceReader:
         texts: list[str],
     ) -> None:
         found: dict[str, float] = {}
+        phrases: dict[str, str] = {}
         counted = 0
         speech_at: set[int] = set()
         for i in positions:
@@ -163,7 +165,9 @@ class SentenceReader:
                         counted += 1
                     if name == "speech":
                         speech_at.add(i)
-                    found[name] = max(weight, found.get(name, 0.0))
+                    if weight > found.get(name, 0.0):
+                        found[name] = weight
+                        phrases[name] = " ".join(words)
             for words in self.parties.get(texts[i], ()):
                 if tuple(texts[i : i + len(words)]) == words:
                     found["target"] = 1.0
@@ -176,6 +180,7 @@ class SentenceReader:
         cues.acts = {k[4:]: 1.0 for k in found if k.startswith("act:")}
         cues.near_acts = {k[5:]: 0.8 for k in found if k.startswith("near:")}
         cues.speech_at = speech_at
+        cues.words = phrases
         cues.in_quote = texts[start][:1] in {"“", '"'} if start < end else False
 
     @staticmethod
