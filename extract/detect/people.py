@@ -84,7 +84,10 @@ def describe(
     """
     people: list[Person] = []
     seen: set[tuple[str, str]] = set()
+    accused_names = {m.name.lower() for m in mentions if id(m) in accused and m.name}
     for mention in sorted(mentions, key=lambda m: m.start):
+        if id(mention) not in accused and (mention.name or "").lower() in accused_names:
+            continue  # the accused, mentioned again in a quote or a rule
         if mention.sent >= len(cues):
             continue
         text = cues[mention.sent].text
