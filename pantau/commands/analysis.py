@@ -79,7 +79,7 @@ def analyze(
             failures += 1
             continue
         explained = detector.explain(article) if article.is_indonesian else None
-        result = {"source": str(path), "title": article.title, "lang": article.lang}
+        result: dict[str, Any] = {"source": str(path), "title": article.title, "lang": article.lang}
         result.update((explained.finding if explained else _unanalysed(detector.version)).to_dict())
         if explain:
             result["people"] = [p.to_dict() for p in explained.people] if explained else []
