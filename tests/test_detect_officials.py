@@ -52,3 +52,16 @@ def test_village_head_abbreviation_with_name_in_apposition(detector: Detector) -
     assert accused_names(finding) == ["Marahalim Harahap"]
     assert finding.officials[0].position is not None
     assert finding.officials[0].position.startswith("Kepala Desa")
+
+
+def test_every_person_of_a_list_after_yakni_is_accused(detector: Detector) -> None:
+    finding = analyse(detector, "accused_list.txt")
+    assert finding.verdict == "breach"
+    assert accused_names(finding) == ["Robert Sinaga", "Halomoan Sitanggang", "Marudut Simbolon"]
+    assert {o.position for o in finding.officials} == {"Perangkat Desa"}
+
+
+def test_several_accused_by_initials_in_one_sentence_are_each_named(detector: Detector) -> None:
+    finding = analyse(detector, "accused_initials_list.txt")
+    assert finding.verdict == "breach"
+    assert accused_names(finding) == ["RH", "T"]

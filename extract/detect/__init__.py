@@ -10,7 +10,7 @@ sentences who are not speaking or acting on the case; names found elsewhere in t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -234,6 +234,8 @@ class Detector:
     ) -> float:
         if not accused or c.advisory >= 1.0 or c.conditional >= 1.0 or c.past >= 1.0:
             return 0.0
+        if any(m.case_verb for m in accused):  # "Warga melaporkan Kades X": a case
+            c = replace(c, allegation=1.0)
         act = self._act_strength(c, nearby)
         if act == 0 or (c.allegation == 0 and act < 1.0):
             return 0.0
@@ -342,7 +344,7 @@ class Detector:
                 self._name_from_story(mention, mentions)
         persons: list[list[Mention]] = []
         for mention in accused:
-            person = next((p for p in persons if any(_same_person(mention, q) for q in p)), None)
+            person = next((p for p in persons if _joins(mention, p)), None)
             if person is None:
                 persons.append([mention])
             else:
@@ -445,6 +447,15 @@ class Detector:
             if len(provinces) == 1 and (province := self.gazetteer.get(provinces.pop())):
                 resolved.append((mention, province))
         return resolved
+
+
+def _joins(mention: Mention, person: list[Mention]) -> bool:
+    """A named mention joins a named person only by name: 'yakni A dan B' are two people
+    even though both are the 'guru' of the story."""
+    names = [q.name for q in person if q.name]
+    if mention.name and names:
+        return any(_same_name(mention.name, name) for name in names)
+    return any(_same_person(mention, q) for q in person)
 
 
 def _among(held: list[Mention], evidence: Evidence) -> bool:

@@ -17,7 +17,7 @@ import gzip
 import json
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from spacy.tokens import Span
@@ -93,6 +93,8 @@ class Mention:
     anaphoric: bool = False
     former: bool = False
     speaker_cue: str | None = None  # the words that make this mention a speaker or an actor
+    case_verb: str | None = None  # "melaporkan <this person>": the object of a case
+    more_names: list[str] = field(default_factory=list)  # "yakni A, B dan C": one per person
     place_span: tuple[int, int] | None = None
 
     @property
@@ -136,6 +138,17 @@ class Mention:
     def key(self) -> tuple[str, str]:
         detail = (self.unit or self.place or "").lower()
         return self.rule.id, detail
+
+
+def _each_person(mention: Mention) -> list[Mention]:
+    """A mention naming several people ("yakni A, B dan C") as one mention per person."""
+    if not mention.more_names:
+        return [mention]
+    others = [replace(mention, name=name, more_names=[]) for name in mention.more_names]
+    for other in others:
+        other.initials = bool(INITIALS.match(other.name or ""))
+    mention.more_names = []
+    return [mention, *others]
 
 
 def attach_place(mention: Mention, doc: Doc, start: int, end: int) -> None:
@@ -233,6 +246,8 @@ class OfficialFinder:
         )
         self.link_words = PhraseIndex(rules.cues.link_words)
         self.markers = PhraseIndex(rules.cues.initials_markers)
+        self.case_verbs = PhraseIndex(rules.cues.case_verbs)
+        self.object_fillers = frozenset(rules.cues.object_fillers)
         self.speech_after = PhraseIndex(rules.cues.speech_after)
         self.speech_before = PhraseIndex(rules.cues.speech_before)
         self.alleged = PhraseIndex(
@@ -262,7 +277,58 @@ class OfficialFinder:
             mention = self._mention(doc, span, regions, number, headlines[number])
             if mention is not None:
                 mentions.append(mention)
-        return mentions
+        span_starts = [s.start for s in spans if self.positions[s.label_].bound_to_neutrality]
+        for mention in mentions:
+            if not mention.name and not mention.rule.specific and mention.bound:
+                self._listed_later(doc, mention, span_starts)
+        return [one for mention in mentions for one in _each_person(mention)]
+
+    def _listed_later(self, doc: Doc, mention: Mention, span_starts: list[int]) -> None:
+        """'4 perangkat desa setempat yakni A, B dan C' / 'dua ASN ..., berinisial AB dan CD':
+        the people of a group named by a list later in the sentence, before any other title."""
+        stop = doc[mention.start].sent.end
+        following = [s for s in span_starts if s >= mention.end]
+        limit = min(stop, mention.end + 25, following[0] if following else stop)
+        for k in range(mention.end, limit):
+            if doc[k].text in {".", "“", '"'}:
+                return
+            marker_end = self._marker_at(doc, k)
+            if not marker_end:
+                continue
+            while self._marker_at(doc, marker_end):  # "masing-masing berinisial"
+                marker_end = self._marker_at(doc, marker_end)
+            start = marker_end + 1 if doc[marker_end].text in {",", ":"} else marker_end
+            end = self._name_run(doc, start, stop, headline=False)
+            if end > start and self._list_item_ends(doc, end, stop):
+                self._set_name(mention, doc.span(start, end))
+                self._more_names(doc, end, stop, mention)
+            return
+
+    @staticmethod
+    def _list_item_ends(doc: Doc, k: int, stop: int) -> bool:
+        token = doc[k] if k < stop else None
+        return (
+            token is None or token.text in {",", ".", ")", ";"} or token.is_lower or token.is_space
+        )
+
+    def _more_names(self, doc: Doc, end: int, stop: int, mention: Mention) -> int:
+        """After a first name: ', B, C dan D' (each a name or initials) joins the list."""
+        if not mention.name:
+            return end
+        while end < stop and doc[end].lower_ in {",", "dan", "serta"}:
+            start = end + 1
+            if start < stop and doc[start].lower_ in {"dan", "serta"}:
+                start += 1
+            run = self._name_run(doc, start, stop, headline=False)
+            if run == start:
+                break
+            if not self._list_item_ends(doc, run, stop):
+                break
+            words = [t.text for t in doc.span(start, run) if not self._is_prefix(t.text)]
+            if words:
+                mention.more_names.append(" ".join(words).strip(" ,."))
+            end = run
+        return end
 
     def _place_names(self, doc: Doc) -> set[str]:
         """Capitalised words this article writes after a place or facility word ("Kecamatan
@@ -299,6 +365,7 @@ class OfficialFinder:
         self._name_before(doc, span.start, mention, headline)
         self._modifiers_before(doc, span.start, mention, span.end)
         mention.speaker_cue = self._speaker_cue(doc, mention)
+        mention.case_verb = self._case_verb_before(doc, mention)
         return mention
 
     def _attachments(
@@ -552,7 +619,7 @@ class OfficialFinder:
         if not closes:
             return i
         self._set_name(mention, doc.span(start, end))
-        return end
+        return self._more_names(doc, end, stop, mention) if marker_end else end
 
     def _direct_name_after(
         self, doc: Doc, i: int, stop: int, mention: Mention, headline: bool
@@ -567,6 +634,7 @@ class OfficialFinder:
             end = self._name_run(doc, j, stop, headline=False)
             if end > j:
                 self._set_name(mention, doc.span(j, end))
+                end = self._more_names(doc, end, stop, mention)
                 if end < stop and doc[end].text == ")":
                     end += 1
                 return end
@@ -668,6 +736,15 @@ class OfficialFinder:
         mention.former = any(word in FORMER for word in window)
         after = self.lowers[title_end : title_end + 2]  # "pejabat tersebut adalah X"
         mention.anaphoric = bool(after) and (after[0] in ANAPHORA or after == ["yang", "dimaksud"])
+
+    def _case_verb_before(self, doc: Doc, mention: Mention) -> str | None:
+        """'Warga melaporkan tiga perangkat desa ...': the verb whose object this mention is."""
+        sent_start = doc[mention.start].sent.start
+        k = mention.start
+        while k > sent_start and (self.lowers[k - 1] in self.object_fillers or doc[k - 1].like_num):
+            k -= 1
+        size = self.case_verbs.ends_at(self.lowers, k, sent_start)
+        return " ".join(self.lowers[k - size : k]) if size else None
 
     def _speaker_cue(self, doc: Doc, mention: Mention) -> str | None:
         """The words that make the mention a speaker (or one acting on the case), if any."""

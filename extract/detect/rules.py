@@ -106,6 +106,8 @@ class CuesFile(StrictModel):
     speech_after: list[str] = []
     speech_before: list[str] = []
     oknum: list[str] = []
+    case_verbs: list[str] = []
+    object_fillers: list[str] = []
     initials_markers: list[str] = []
     link_words: list[str] = []
     neutrality_terms: list[str] = Field(min_length=1)
@@ -120,6 +122,8 @@ class CuesFile(StrictModel):
         "speech_after",
         "speech_before",
         "oknum",
+        "case_verbs",
+        "object_fillers",
         "initials_markers",
         "link_words",
         "neutrality_terms",
