@@ -125,13 +125,19 @@ def _ratio(numerator: int, denominator: int) -> float:
 
 # --- matching ---------------------------------------------------------------------------
 
-_TITLES = re.compile(r",?\s*\b(s|m|a|d)\.?\s?[a-z]{1,4}\.?(?=\s|,|$)", re.IGNORECASE)
+# Titles written before a name: compared without them ("Dr. H. Abdul Hafid" is "Abdul Hafid").
+_PREFIX_TITLES = frozenset(
+    ["dr", "drs", "dra", "ir", "prof", "h", "hj", "kh", "hm", "sdr", "bpk", "ny", "tn"]
+)
 
 
 def normalise_name(name: str) -> str:
     name = re.sub(r"\(.*?\)", " ", name)
-    name = name.split(",")[0]
-    return " ".join(re.sub(r"[^\w\s]", "", name).lower().split())
+    name = name.split(",")[0]  # "Yusnimar, M.Pd.": academic titles follow a comma
+    words = re.sub(r"[^\w\s]", " ", name).lower().split()
+    while len(words) > 1 and words[0] in _PREFIX_TITLES:
+        words = words[1:]
+    return " ".join(words)
 
 
 def _is_initials(name: str) -> bool:
@@ -149,7 +155,8 @@ def names_match(predicted: str, expected: str) -> bool:
         return True
     words_a, words_b = set(a.split()), set(b.split())
     shorter, longer = sorted((words_a, words_b), key=len)
-    return all(len(w) >= 3 for w in shorter) and shorter <= longer
+    distinctive = len(shorter) >= 2 or all(len(w) >= 3 for w in shorter)
+    return distinctive and shorter <= longer
 
 
 def _official_label(official: dict[str, Any]) -> str:

@@ -187,3 +187,9 @@ def test_the_table_shows_accused_precision_first(tmp_path: Path) -> None:
     )
     assert "accused precision" in first_row
     assert "people wrongly named or missed" in result.output
+
+
+def test_names_match_without_the_titles_written_before_and_after_them() -> None:
+    assert names_match("La Ode Muhammad Arfan", "Dr. La Ode Muhammad Arfan, S.Sos., M.Si.")
+    assert names_match("Abdul Hafid Mangkona", "Dr. Ir. H. Abdul Hafid Mangkona, M.Si.")
+    assert not names_match("La Ode Rahman", "La Ode Muhammad Arfan")
