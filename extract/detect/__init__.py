@@ -99,6 +99,7 @@ class Detector:
         )
         self.finder = OfficialFinder(rules, region_words)
         self.speaker_words = frozenset(p for p in rules.cues.speech_after if " " not in p)
+        self.speech_verbs = frozenset(p for p in rules.cues.speech_before if " " not in p)
         self.reader = SentenceReader(
             rules, lambda phrase: [t.lower_ for t in self.nlp.make_doc(phrase)]
         )
@@ -151,7 +152,13 @@ class Detector:
     # --- evidence -----------------------------------------------------------------------
 
     def _accusable(self, mention: Mention) -> bool:
-        return mention.bound and not mention.speaker and mention.identifiability > 0
+        handed_the_case = mention.recipient and mention.rule.oversees
+        return (
+            mention.bound
+            and not mention.speaker
+            and not handed_the_case
+            and mention.identifiability > 0
+        )
 
     def _evidence(self, mentions: list[Mention], cues: list[SentenceCues]) -> list[Evidence]:
         by_sent: dict[int, list[Mention]] = {}
@@ -208,10 +215,13 @@ class Detector:
         for match in _NAME_WORD.finditer(text):
             mention = people.get(match.group(0))
             before = text[: match.start()].split()[-1:]
+            after = text[match.end() :].split()[:3]
             if mention is None or mention in found:
                 continue
             if before and before[0].lower().strip(",") in self.speaker_words:
                 continue  # "..., kata Rika"
+            if any(word.lower().strip(",.") in self.speech_verbs for word in after):
+                continue  # "Hartono menambahkan, ..."
             found.append(mention)
         return found
 
@@ -360,6 +370,8 @@ class Detector:
                     continue
                 if not post.rule.specific and not any(m.oknum for m in person):
                     continue
+                if all(m.counted for m in person):
+                    continue  # "tiga keuchik": a case about several, none named
             where = post.region or (region if region and len(region.code) > 2 else None)
             official = Official(
                 name=name, position=post.position_text, region=where.name if where else None

@@ -29,20 +29,6 @@ from extract.detect.tokens import TokSpan
 from extract.models import Region
 from extract.regions import RegionMention
 
-HONORIFICS = {
-    "h.",
-    "hj.",
-    "dr.",
-    "drs.",
-    "dra.",
-    "ir.",
-    "prof.",
-    "sdr.",
-    "sdri.",
-    "bpk.",
-    "ny.",
-    "tn.",
-}
 PLACE_WORDS = {
     "desa", "kelurahan", "kecamatan", "kampung", "nagari", "gampong", "dusun", "pekon", "distrik",
     "kel.", "kec.", "ds.", "lingkungan", "jorong", "tiyuh", "kalurahan", "kapanewon", "padukuhan",
@@ -90,9 +76,12 @@ class Mention:
     oknum: bool = False
     group: bool = False
     indefinite: bool = False
+    counted: bool = False  # "dua ASN", "sejumlah camat": several people, none named
     anaphoric: bool = False
     former: bool = False
     speaker_cue: str | None = None  # the words that make this mention a speaker or an actor
+    alias: str = ""  # the title as written, lowercase ("wali nagari")
+    recipient: bool = False  # "... diteruskan kepada Pj Bupati": the case goes to them
     case_verb: str | None = None  # "melaporkan <this person>": the object of a case
     more_names: list[str] = field(default_factory=list)  # "yakni A, B dan C": one per person
     place_span: tuple[int, int] | None = None
@@ -111,6 +100,8 @@ class Mention:
         if self.group and not self.name:
             return 0.0
         context = bool(self.unit or self.place or self.region)
+        if self.counted and not self.name:
+            return 0.4 if context else 0.0  # "dua ASN Pemkab Kutim": a case, nobody named
         if self.name and not self.initials:
             return 1.0
         if self.name:
@@ -128,7 +119,7 @@ class Mention:
 
     @property
     def position_text(self) -> str:
-        text = self.rule.name
+        text = self.rule.titles.get(self.alias, self.rule.name)
         if self.unit:
             text = f"{text} {self.unit}"
         if self.place:
@@ -238,8 +229,12 @@ class OfficialFinder:
         )
         self.unit_words = (rules.unit_words | frozenset(cues.organisation_words)) - PLACE_WORDS
         self.ranks = frozenset(cues.ranks)
+        self.name_starts = frozenset(cues.name_starts)
+        self.kept_prefixes = frozenset(w for w in cues.name_starts if w.endswith("."))
+        self.address_words = frozenset(cues.address_words)
         self.titles = frozenset(cues.academic_titles)
         self.group_words = frozenset(cues.group_quantifiers)
+        self.counting_words = frozenset(cues.counting_words)
         self.adverbs = frozenset(cues.function_words)
         self.position_words = frozenset(
             alias.split()[0] for p in rules.positions for alias in p.aliases
@@ -247,6 +242,7 @@ class OfficialFinder:
         self.link_words = PhraseIndex(rules.cues.link_words)
         self.markers = PhraseIndex(rules.cues.initials_markers)
         self.case_verbs = PhraseIndex(rules.cues.case_verbs)
+        self.recipient_words = PhraseIndex(rules.cues.recipient_words)
         self.object_fillers = frozenset(rules.cues.object_fillers)
         self.speech_after = PhraseIndex(rules.cues.speech_after)
         self.speech_before = PhraseIndex(rules.cues.speech_before)
@@ -324,7 +320,7 @@ class OfficialFinder:
                 break
             if not self._list_item_ends(doc, run, stop):
                 break
-            words = [t.text for t in doc.span(start, run) if not self._is_prefix(t.text)]
+            words = self._name_words(doc.span(start, run))
             if words:
                 mention.more_names.append(" ".join(words).strip(" ,."))
             end = run
@@ -353,7 +349,8 @@ class OfficialFinder:
         headline: bool,
     ) -> Mention | None:
         rule = self.positions[span.label_]
-        mention = Mention(rule=rule, start=span.start, end=span.end, sent=sent)
+        alias = " ".join(self.lowers[span.start : span.end])
+        mention = Mention(rule=rule, start=span.start, end=span.end, sent=sent, alias=alias)
         sent_end = doc[span.start].sent.end
         i = self._attachments(doc, span.end, sent_end, mention, regions)
         if rule.requires_unit and not mention.unit:
@@ -366,6 +363,8 @@ class OfficialFinder:
         self._modifiers_before(doc, span.start, mention, span.end)
         mention.speaker_cue = self._speaker_cue(doc, mention)
         mention.case_verb = self._case_verb_before(doc, mention)
+        sent_start = doc[span.start].sent.start
+        mention.recipient = self.recipient_words.ends_at(self.lowers, span.start, sent_start) > 0
         return mention
 
     def _attachments(
@@ -459,10 +458,11 @@ class OfficialFinder:
         start, end = mention.place_span
         if doc[start].lower_ in PLACE_WORDS:
             start += 1
-        if end - start < 2 or end < len(doc) and not doc[end].is_lower:
-            return
-        cut = start + 1
-        while cut < end and doc[cut].lower_ in PLACE_TAILS:
+        if end - start < 2 or end < len(doc) and doc[end].text[:1].isupper():
+            return  # the place may go on past the words read: no safe cut
+        starts = [k for k in range(start + 1, end) if doc[k].lower_ in self.name_starts]
+        cut = starts[0] if starts else start + 1  # "Tejakula I Ketut Suardana"
+        while not starts and cut < end and doc[cut].lower_ in PLACE_TAILS:
             cut += 1
         rest = doc.span(cut, end)
         if len(rest) and all(self._is_name_token(t, headline) for t in rest):
@@ -518,9 +518,25 @@ class OfficialFinder:
     def _is_prefix(self, text: str) -> bool:
         """Honorifics, ranks and dotted academic titles: carried along, never the name."""
         lower = text.lower()
-        if lower in HONORIFICS or lower.rstrip(".") in self.ranks:
+        if lower in self.kept_prefixes or lower in self.address_words:
+            return True
+        if lower.rstrip(".") in self.ranks:
             return True
         return "." in text and lower.replace(".", "") in self.titles
+
+    def _name_words(self, span: TokSpan) -> list[str]:
+        """The words of a name: titles before it kept ("H. Lalu Suparman"), ranks and forms
+        of address dropped; empty when nothing but titles is left."""
+        words = [
+            t.text
+            for t in span
+            if t.lower_ not in self.address_words and t.lower_.rstrip(".") not in self.ranks
+        ]
+        while words and words[-1].lower() not in self.kept_prefixes and self._is_prefix(words[-1]):
+            words.pop()  # an academic title after the name
+        if all(self._is_prefix(w) for w in words):
+            return []
+        return words
 
     def _is_name_token(self, token: Token, headline: bool) -> bool:
         text = token.text
@@ -712,7 +728,7 @@ class OfficialFinder:
         return k if k < j else j
 
     def _set_name(self, mention: Mention, span: TokSpan) -> None:
-        words = [t.text for t in span if not self._is_prefix(t.text)]
+        words = self._name_words(span)
         if not words or all(t.lower_.rstrip(".") in self.not_names for t in span):
             return
         if all(w.lower() in self.region_words or w in self.place_names for w in words):
@@ -732,7 +748,10 @@ class OfficialFinder:
         window = [t.lower_ for t in doc.span(max(sent_start, start - 3), start)]
         mention.oknum = "oknum" in window or mention.rule.aliases[0].startswith("oknum")
         mention.group = bool(window) and window[-1] in self.group_words
-        mention.indefinite = bool(window) and window[-1] in {"seorang", "sejumlah", "beberapa"}
+        mention.indefinite = bool(window) and window[-1] == "seorang"
+        mention.counted = bool(window) and (
+            window[-1] in self.counting_words or window[-1].isdigit()
+        )
         mention.former = any(word in FORMER for word in window)
         after = self.lowers[title_end : title_end + 2]  # "pejabat tersebut adalah X"
         mention.anaphoric = bool(after) and (after[0] in ANAPHORA or after == ["yang", "dimaksud"])
@@ -756,6 +775,11 @@ class OfficialFinder:
             j += 1
         if j < sent.end and self.lowers[j] == "yang":  # ", yang juga hadir sebagai X, menambahkan"
             close = next((k for k in range(j, min(j + 14, sent.end)) if self.lowers[k] == ","), 0)
+            for k in range(j + 1, close):
+                if size := self.speech_before.length_at(self.lowers, k):
+                    return " ".join(self.lowers[k : k + size])  # "X, yang dikonfirmasi, ..."
+                if self.alleged.length_at(self.lowers, k):
+                    return None  # "X, yang diduga ..."
             j = close + 1 if close else j
         for k in range(j, min(j + 10, sent.end)):
             if self.alleged.length_at(self.lowers, k):

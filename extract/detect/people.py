@@ -60,6 +60,8 @@ def role_of(mention: Mention, cues: SentenceCues) -> tuple[Role, str]:
         return "other", f"position {rule.name} is not bound to neutrality"
     if cue is not None:
         return "speaker", f"speaks or acts on the case ('{cue}')"
+    if mention.recipient and rule.oversees:
+        return "investigator", "an authority the case is handed to"
     if mention.former:
         return "other", "a former holder of the position"
     if mention.group:

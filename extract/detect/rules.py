@@ -67,11 +67,23 @@ class PositionRule(StrictModel):
     family: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
     # The part a holder of an unbound position plays in a story (`analyze --explain`).
     role: Literal["investigator", "candidate", "reporter", "other"] = "other"
+    # Local titles shown as written ("wali nagari" -> "Wali Nagari"), keyed by alias.
+    titles: dict[str, str] = {}
+    # An authority a case is handed to ("... diteruskan kepada Pj Bupati"): never accused
+    # when the story only sends it the case.
+    oversees: bool = False
 
     @field_validator("aliases")
     @classmethod
     def _aliases(cls, values: list[str]) -> list[str]:
         return _clean_phrases(values)
+
+    @model_validator(mode="after")
+    def _titles_are_aliases(self) -> PositionRule:
+        unknown = sorted(set(self.titles) - set(self.aliases))
+        if unknown:
+            raise ValueError(f"titles for unknown aliases: {', '.join(unknown)}")
+        return self
 
 
 class PositionsFile(StrictModel):
@@ -107,6 +119,9 @@ class CuesFile(StrictModel):
     speech_before: list[str] = []
     oknum: list[str] = []
     case_verbs: list[str] = []
+    name_starts: list[str] = []
+    address_words: list[str] = []
+    recipient_words: list[str] = []
     object_fillers: list[str] = []
     initials_markers: list[str] = []
     link_words: list[str] = []
@@ -117,12 +132,16 @@ class CuesFile(StrictModel):
     ranks: list[str] = []
     academic_titles: list[str] = []
     group_quantifiers: list[str] = []
+    counting_words: list[str] = []
 
     @field_validator(
         "speech_after",
         "speech_before",
         "oknum",
         "case_verbs",
+        "name_starts",
+        "address_words",
+        "recipient_words",
         "object_fillers",
         "initials_markers",
         "link_words",
@@ -132,6 +151,7 @@ class CuesFile(StrictModel):
         "organisation_words",
         "ranks",
         "group_quantifiers",
+        "counting_words",
     )
     @classmethod
     def _phrases(cls, values: list[str]) -> list[str]:
