@@ -243,6 +243,8 @@ class OfficialFinder:
         self.markers = PhraseIndex(rules.cues.initials_markers)
         self.case_verbs = PhraseIndex(rules.cues.case_verbs)
         self.recipient_words = PhraseIndex(rules.cues.recipient_words)
+        self.witness_words = PhraseIndex(rules.cues.witness_words)
+        self.not_a_person_after = PhraseIndex(rules.cues.not_a_person_after)
         self.object_fillers = frozenset(rules.cues.object_fillers)
         self.speech_after = PhraseIndex(rules.cues.speech_after)
         self.speech_before = PhraseIndex(rules.cues.speech_before)
@@ -295,6 +297,8 @@ class OfficialFinder:
                 marker_end = self._marker_at(doc, marker_end)
             start = marker_end + 1 if doc[marker_end].text in {",", ":"} else marker_end
             end = self._name_run(doc, start, stop, headline=False)
+            if end > start and INITIALS.match(doc[start].text):
+                end = start + 1
             if end > start and self._list_item_ends(doc, end, stop):
                 self._set_name(mention, doc.span(start, end))
                 self._more_names(doc, end, stop, mention)
@@ -316,6 +320,8 @@ class OfficialFinder:
             if start < stop and doc[start].lower_ in {"dan", "serta"}:
                 start += 1
             run = self._name_run(doc, start, stop, headline=False)
+            if run > start and INITIALS.match(doc[start].text):
+                run = start + 1  # "berinisial S dan R.A. S bertugas": one initials each
             if run == start:
                 break
             if not self._list_item_ends(doc, run, stop):
@@ -349,6 +355,9 @@ class OfficialFinder:
         headline: bool,
     ) -> Mention | None:
         rule = self.positions[span.label_]
+        sent_start = doc[span.start].sent.start
+        if self.not_a_person_after.ends_at(self.lowers, span.start, sent_start):
+            return None  # "Kantor Keuchik", "rumah jabatan Bupati": a place
         alias = " ".join(self.lowers[span.start : span.end])
         mention = Mention(rule=rule, start=span.start, end=span.end, sent=sent, alias=alias)
         sent_end = doc[span.start].sent.end
@@ -425,7 +434,10 @@ class OfficialFinder:
                     continue
             is_unit_word = lower in self.unit_words
             acronym = token.is_upper and token.is_alpha and 2 <= len(token) <= 8
-            if mention.rule.attaches == "unit" and (is_unit_word or (units and acronym)):
+            numbered = bool(units) and token.text[:1].isdigit()  # "SMP Negeri 4", "Kodim 1608"
+            if mention.rule.attaches == "unit" and (
+                is_unit_word or (units and acronym) or numbered
+            ):
                 units.append(token.text)
                 i += 1
                 continue
@@ -568,8 +580,12 @@ class OfficialFinder:
         return False
 
     def _name_run(self, doc: Doc, i: int, stop: int, headline: bool) -> int:
-        j = i
-        while j < stop and j - i < 4 and self._is_name_token(doc[j], headline):
+        """End of the name starting at i: up to four words past its titles and prefixes
+        ("Drs. H. Muh. Arsyad Lamba", "Ni Luh Putu Ayu Wulandari")."""
+        j, words = i, 0
+        while j < stop and words < 4 and self._is_name_token(doc[j], headline):
+            if not (self._is_prefix(doc[j].text) or doc[j].lower_ in self.name_starts):
+                words += 1
             j += 1
         return j
 
@@ -620,7 +636,7 @@ class OfficialFinder:
                 bridged = bridged or lower != ","
                 j += 1
                 continue
-            if lower in self.position_words and doc[j].text[:1].isupper() and bridged:
+            if lower.rstrip(".") in self.ranks and doc[j].text[:1].isupper() and bridged:
                 j += 1  # a rank: "berpangkat Aipda"
                 continue
             break
@@ -768,6 +784,11 @@ class OfficialFinder:
     def _speaker_cue(self, doc: Doc, mention: Mention) -> str | None:
         """The words that make the mention a speaker (or one acting on the case), if any."""
         sent = doc[mention.start].sent
+        for k in range(mention.end, min(mention.end + 16, sent.end)):
+            if size := self.witness_words.length_at(self.lowers, k):
+                return " ".join(
+                    self.lowers[k : k + size]
+                )  # "... dimintai keterangan selaku atasan"
         j = mention.end
         if j < sent.end and doc[j].text == ":":
             return ":"  # "Pj Wali Kota Padang: ASN yang ..."
@@ -775,7 +796,8 @@ class OfficialFinder:
             j += 1
         if j < sent.end and self.lowers[j] == "yang":  # ", yang juga hadir sebagai X, menambahkan"
             close = next((k for k in range(j, min(j + 14, sent.end)) if self.lowers[k] == ","), 0)
-            for k in range(j + 1, close):
+            unclosed = min(j + 4, sent.end) if self.lowers[j + 1 : j + 2] != ["dimaksud"] else j
+            for k in range(j + 1, close or unclosed):
                 if size := self.speech_before.length_at(self.lowers, k):
                     return " ".join(self.lowers[k : k + size])  # "X, yang dikonfirmasi, ..."
                 if self.alleged.length_at(self.lowers, k):

@@ -54,6 +54,8 @@ def role_of(mention: Mention, cues: SentenceCues) -> tuple[Role, str]:
     cue = mention.speaker_cue
     if cue is not None and cue.startswith(REPORTING_WORDS):
         return "reporter", f"subject of '{cue}'"
+    if cue is not None and cue.startswith(("selaku", "sebagai")):
+        return "other", f"heard as a witness or superior ('{cue}')"
     if not rule.bound_to_neutrality:
         if rule.role != "other":
             return rule.role, f"position {rule.name} is not bound to neutrality"

@@ -122,6 +122,8 @@ class CuesFile(StrictModel):
     name_starts: list[str] = []
     address_words: list[str] = []
     recipient_words: list[str] = []
+    witness_words: list[str] = []
+    not_a_person_after: list[str] = []
     object_fillers: list[str] = []
     initials_markers: list[str] = []
     link_words: list[str] = []
@@ -142,6 +144,8 @@ class CuesFile(StrictModel):
         "name_starts",
         "address_words",
         "recipient_words",
+        "witness_words",
+        "not_a_person_after",
         "object_fillers",
         "initials_markers",
         "link_words",
