@@ -65,3 +65,24 @@ def test_several_accused_by_initials_in_one_sentence_are_each_named(detector: De
     finding = analyse(detector, "accused_initials_list.txt")
     assert finding.verdict == "breach"
     assert accused_names(finding) == ["RH", "T"]
+
+
+def test_an_acting_head_who_responds_and_receives_the_case_is_not_accused(
+    detector: Detector,
+) -> None:
+    finding = analyse(detector, "pj_responds_kades_prefix.txt")
+    assert finding.verdict == "breach"
+    assert accused_names(finding) == ["H. Andi Baso Rahman"]
+    assert finding.officials[0].position == "Kepala Desa Mallari"
+
+
+def test_a_name_before_its_post_in_brackets_is_the_holder(detector: Detector) -> None:
+    finding = analyse(detector, "name_before_bracketed_post.txt")
+    assert finding.verdict == "breach"
+    assert accused_names(finding) == ["Yohana Sitorus", "Baharudin"]
+
+
+def test_a_superior_heard_as_witness_is_not_accused(detector: Detector) -> None:
+    finding = analyse(detector, "superior_as_witness.txt")
+    assert finding.verdict == "breach"
+    assert accused_names(finding) == ["S", "R.A."]

@@ -131,6 +131,15 @@ class Mention:
         return self.rule.id, detail
 
 
+DOTTED_INITIALS = re.compile(r"^(?:[A-Z]\.){2,}$")  # "R.A.", not a sentence-final "T."
+
+
+def _clean_name(words: list[str]) -> str:
+    """Words of a name joined; a final dot kept only on dotted initials ("R.A.")."""
+    name = " ".join(words).strip(" ,")
+    return name if DOTTED_INITIALS.match(words[-1]) else name.rstrip(".")
+
+
 def _each_person(mention: Mention) -> list[Mention]:
     """A mention naming several people ("yakni A, B dan C") as one mention per person."""
     if not mention.more_names:
@@ -320,15 +329,16 @@ class OfficialFinder:
             if start < stop and doc[start].lower_ in {"dan", "serta"}:
                 start += 1
             run = self._name_run(doc, start, stop, headline=False)
-            if run > start and INITIALS.match(doc[start].text):
+            initials = run > start and bool(INITIALS.match(doc[start].text))
+            if initials:
                 run = start + 1  # "berinisial S dan R.A. S bertugas": one initials each
             if run == start:
                 break
-            if not self._list_item_ends(doc, run, stop):
+            if not initials and not self._list_item_ends(doc, run, stop):
                 break
             words = self._name_words(doc.span(start, run))
             if words:
-                mention.more_names.append(" ".join(words).strip(" ,."))
+                mention.more_names.append(_clean_name(words))
             end = run
         return end
 
@@ -435,6 +445,9 @@ class OfficialFinder:
             is_unit_word = lower in self.unit_words
             acronym = token.is_upper and token.is_alpha and 2 <= len(token) <= 8
             numbered = bool(units) and token.text[:1].isdigit()  # "SMP Negeri 4", "Kodim 1608"
+            if units and units[-1].lower() in FACILITY_WORDS and token.text[:1].isupper():
+                numbered = numbered or (i + 1 < stop and doc[i + 1].text[:1].isdigit())
+                # "SDN Moyoketen 1": the school's place and number belong to the unit
             if mention.rule.attaches == "unit" and (
                 is_unit_word or (units and acronym) or numbered
             ):
@@ -563,6 +576,9 @@ class OfficialFinder:
             return False
         if self._looks_like_verb(lower):
             return False
+        parts = lower.split("-")
+        if len(parts) == 2 and parts[0] == parts[1]:
+            return False  # "Siap-Siap", "Bagi-Bagi": a reduplicated word
         return not (headline and lower in self.lexicon and not token.is_upper)
 
     def _looks_like_verb(self, lower: str) -> bool:
@@ -661,8 +677,8 @@ class OfficialFinder:
         marker_end = self._marker_at(doc, j)
         if marker_end:
             j = marker_end
-            if j < stop and doc[j].text == "(":
-                j += 1
+            if j < stop and doc[j].text in {"(", ","}:
+                j += 1  # "berinisial (Z)", "berinisial, Sitti Faridah (SF)"
             end = self._name_run(doc, j, stop, headline=False)
             if end > j:
                 self._set_name(mention, doc.span(j, end))
@@ -717,8 +733,14 @@ class OfficialFinder:
         if mention.name and not (linked and self.lowers[j - 1] in {"selaku", "sebagai"}):
             return
         j -= size
+        bracketed = False
         if j - 1 >= sent_start and doc[j - 1].text == ",":
             j -= 1  # "Budi, Kepala Desa X" / "Sutarno, menjabat Kepala Seksi"
+        elif not linked and j - 1 >= sent_start and doc[j - 1].text == "(":
+            j -= 1  # "Rita Hastarita (Kepala Dinas ...)"
+            if j - 3 >= sent_start and self.lowers[j - 3 : j - 1] == ["nomor", "urut"]:
+                j -= 3  # "Oslan Junaidi nomor urut 56 (Staf Ahli ...)"
+            bracketed = True
         elif not linked:
             return
         j = self._skip_trailing_titles(doc, j, sent_start)
@@ -732,6 +754,8 @@ class OfficialFinder:
         before = doc[j - 1] if j > sent_start else None
         if before is not None and before.text[:1].isupper() and before.is_alpha and not linked:
             return
+        if bracketed and mention.name:
+            mention.name = None  # the bracket names the post of the name before it
         self._set_name(mention, doc.span(j, end))
 
     def _skip_trailing_titles(self, doc: Doc, j: int, sent_start: int) -> int:
@@ -749,7 +773,7 @@ class OfficialFinder:
             return
         if all(w.lower() in self.region_words or w in self.place_names for w in words):
             return  # "Kapolres Kupang", "Kapus Sakra": a region or a place of this article
-        name = " ".join(words).strip(" ,.")
+        name = _clean_name(words)
         mention.name = name
         mention.initials = all(INITIALS.match(w) for w in words) and len(name.replace(".", "")) <= 4
 

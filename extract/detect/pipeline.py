@@ -31,7 +31,7 @@ ABBREVIATIONS = [
     "S.Hut.", "S.P.", "Amd.", "Kep.", "Adm.", "Tbk.", "dll.", "dsb.", "dkk.", "a.n.", "u.p.",
     "Kol.", "Letkol.", "Mayor.", "Kapt.", "Serda.", "Sertu.", "Bripka.", "Brigpol.", "Aipda.",
     "Aiptu.", "Ipda.", "Iptu.", "AKP.", "Kompol.", "AKBP.", "Kombes.", "Dt.", "Tgk.", "KH.",
-    "Hm.", "Rd.", "S.K.M.", "S.Kes.", "M.Kes.", "S.IP.", "M.AP.", "S.Sos.I.", "M.Pd.I.",
+    "Rd.", "S.K.M.", "S.Kes.", "M.Kes.", "S.IP.", "M.AP.", "S.Sos.I.", "M.Pd.I.",
 ]  # fmt: skip
 
 
