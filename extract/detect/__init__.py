@@ -20,7 +20,7 @@ from spacy.util import filter_spans
 from extract.detect.officials import INITIALS, Mention, OfficialFinder
 from extract.detect.people import Person, accused_reason, describe
 from extract.detect.pipeline import POSITIONS_KEY, build_nlp
-from extract.detect.rules import CATEGORY_IDS, RuleSet, load_rules
+from extract.detect.rules import RuleSet, load_rules
 from extract.detect.sentences import SentenceCues, SentenceReader
 from extract.detect.tokens import Tokens
 from extract.models import Article, Finding, Official, Region, Verdict
@@ -327,7 +327,8 @@ class Detector:
         for item in evidence:
             for category, weight in item.acts.items():
                 act_totals[category] = act_totals.get(category, 0.0) + weight * item.score
-        violations = sorted(act_totals, key=lambda c: (-act_totals[c], CATEGORY_IDS.index(c)))
+        order = self.rules.category_ids
+        violations = sorted(act_totals, key=lambda c: (-act_totals[c], order.index(c)))
         ordered = sorted(evidence, key=lambda e: (-e.score, e.sent))[:4]
         finding = Finding(
             verdict="breach",

@@ -7,7 +7,6 @@ reading code.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -23,20 +22,6 @@ from pantau.core.settings import (
 )
 
 DEFAULT_RULES_DIR = DEFAULT_CONFIG_DIR / "rules"
-CATEGORY_IDS = (
-    "kampanye",
-    "media_sosial",
-    "foto_simbol",
-    "deklarasi",
-    "kegiatan_partai",
-    "fasilitas_negara",
-    "mobilisasi",
-    "dukungan_ktp",
-    "keputusan_menguntungkan",
-    "anggota_partai",
-    "pemberian_barang",
-    "alat_peraga",
-)
 SanctionLevel = Literal["moral", "ringan", "sedang", "berat", "pidana"]
 Phrase = str
 
@@ -178,21 +163,13 @@ class CuesFile(StrictModel):
 
 
 class ViolationRule(StrictModel):
-    id: str
+    # Ids are free: a category added here reaches the findings and the digest.
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
     legal_basis: list[str] = Field(min_length=1)
     sanction: list[SanctionLevel] = Field(min_length=1)
     triggers: list[str] = []
     needs_target: list[str] = []
-
-    @field_validator("id")
-    @classmethod
-    def _known_id(cls, value: str) -> str:
-        if value not in CATEGORY_IDS:
-            raise ValueError(
-                f"unknown category id {value!r} (use one of {', '.join(CATEGORY_IDS)})"
-            )
-        return value
 
     @field_validator("triggers", "needs_target")
     @classmethod
@@ -231,33 +208,6 @@ class PartiesFile(StrictModel):
 # --- the whole rule set -------------------------------------------------------------
 
 
-class PhraseSet:
-    """Whole-word phrase lookup over a space-joined lowercase sentence, with weights."""
-
-    def __init__(self, weighted: list[tuple[float, list[str]]]) -> None:
-        self.weights: dict[str, float] = {}
-        for weight, phrases in weighted:
-            for phrase in phrases:
-                self.weights[phrase] = max(weight, self.weights.get(phrase, 0.0))
-        ordered = sorted(self.weights, key=len, reverse=True)
-        body = "|".join(re.escape(p) for p in ordered) or r"(?!x)x"
-        self._pattern = re.compile(rf"(?<![\w-])(?:{body})(?![\w-])")
-
-    def find(self, text: str) -> list[str]:
-        return self._pattern.findall(text)
-
-    def strength(self, text: str) -> float:
-        return max((self.weights[p] for p in self.find(text)), default=0.0)
-
-
-def _weighted(groups: list[WeightedPhrases]) -> PhraseSet:
-    return PhraseSet([(g.weight, g.phrases) for g in groups])
-
-
-def _plain(phrases: list[str]) -> PhraseSet:
-    return PhraseSet([(1.0, phrases)])
-
-
 @dataclass(frozen=True)
 class RuleSet:
     positions: list[PositionRule]
@@ -266,17 +216,11 @@ class RuleSet:
     violations: list[ViolationRule]
     parties: list[str]
     targets_phrases: list[str]
-    allegation: PhraseSet
-    advisory: PhraseSet
-    conditional: PhraseSet
-    conditional_opening: PhraseSet
-    past_general: PhraseSet
-    speech_after: PhraseSet
-    speech_before: PhraseSet
-    neutrality: PhraseSet
-    targets: PhraseSet
-    triggers: dict[str, PhraseSet]
-    targeted_triggers: dict[str, PhraseSet]
+
+    @property
+    def category_ids(self) -> list[str]:
+        """Violation categories in the order of violations.yaml (ties in a finding break so)."""
+        return [violation.id for violation in self.violations]
 
     def position(self, position_id: str) -> PositionRule:
         for position in self.positions:
@@ -300,15 +244,4 @@ def load_rules(rules_dir: Path | None = None) -> RuleSet:
         violations=violations.violations,
         parties=parties.parties,
         targets_phrases=parties.targets,
-        allegation=_weighted(cues.allegation),
-        advisory=_weighted(cues.advisory),
-        conditional=_weighted(cues.conditional),
-        conditional_opening=_weighted(cues.conditional_opening),
-        past_general=_weighted(cues.past_general),
-        speech_after=_plain(cues.speech_after),
-        speech_before=_plain(cues.speech_before),
-        neutrality=_plain(cues.neutrality_terms),
-        targets=_plain(parties.targets),
-        triggers={v.id: _plain(v.triggers) for v in violations.violations},
-        targeted_triggers={v.id: _plain(v.needs_target) for v in violations.violations},
     )
