@@ -375,7 +375,10 @@ class Detector:
                     continue  # "tiga keuchik": a case about several, none named
             where = post.region or (region if region and len(region.code) > 2 else None)
             official = Official(
-                name=name, position=post.position_text, region=where.name if where else None
+                name=name,
+                position=post.position_text,
+                region=where.name if where else None,
+                kind=post.rule.kind,
             )
             result.append((official, person))
         return result

@@ -23,6 +23,8 @@ from pantau.core.settings import (
 
 DEFAULT_RULES_DIR = DEFAULT_CONFIG_DIR / "rules"
 SanctionLevel = Literal["moral", "ringan", "sedang", "berat", "pidana"]
+# The bodies of law that bind an official (positions.yaml "kind", violations.yaml "for").
+Kind = Literal["asn", "honorer", "village", "tni", "polri"]
 Phrase = str
 
 
@@ -52,6 +54,7 @@ class PositionRule(StrictModel):
     family: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
     # The part a holder of an unbound position plays in a story (`analyze --explain`).
     role: Literal["investigator", "candidate", "reporter", "other"] = "other"
+    kind: Kind = "asn"
     # Local titles shown as written ("wali nagari" -> "Wali Nagari"), keyed by alias.
     titles: dict[str, str] = {}
     # An authority a case is handed to ("... diteruskan kepada Pj Bupati"): never accused
@@ -162,11 +165,18 @@ class CuesFile(StrictModel):
 # --- violations.yaml ----------------------------------------------------------------
 
 
+class LegalBasis(StrictModel):
+    """A law that applies only to some kinds of accused ("UU 6/2014" to village officials)."""
+
+    law: str = Field(min_length=2)
+    applies_to: list[Kind] = Field(alias="for", min_length=1)
+
+
 class ViolationRule(StrictModel):
     # Ids are free: a category added here reaches the findings and the digest.
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
-    legal_basis: list[str] = Field(min_length=1)
+    legal_basis: list[str | LegalBasis] = Field(min_length=1)
     sanction: list[SanctionLevel] = Field(min_length=1)
     triggers: list[str] = []
     needs_target: list[str] = []
@@ -184,6 +194,7 @@ class ViolationRule(StrictModel):
 
 
 class ViolationsFile(StrictModel):
+    sanction_levels: dict[SanctionLevel, str] = {}
     violations: list[ViolationRule] = Field(min_length=1)
 
     @field_validator("violations")
