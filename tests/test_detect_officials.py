@@ -86,3 +86,9 @@ def test_a_superior_heard_as_witness_is_not_accused(detector: Detector) -> None:
     finding = analyse(detector, "superior_as_witness.txt")
     assert finding.verdict == "breach"
     assert accused_names(finding) == ["S", "R.A."]
+
+
+def test_a_position_in_a_headline_stops_at_the_headline_verb(detector: Detector) -> None:
+    finding = analyse(detector, "headline_verb_after_place.txt")
+    assert finding.verdict == "breach"
+    assert [o.position for o in finding.officials] == ["Camat Tanjung Raja"]

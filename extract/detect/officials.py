@@ -265,6 +265,7 @@ class OfficialFinder:
         self.derived, self.lexicon = word_forms()
         self.region_tokens: set[int] = set()
         self.place_names: set[str] = set()
+        self.in_headline = False  # the mention being read sits in a Title Case headline
 
     # --- entry point --------------------------------------------------------------
 
@@ -365,6 +366,7 @@ class OfficialFinder:
         headline: bool,
     ) -> Mention | None:
         rule = self.positions[span.label_]
+        self.in_headline = headline
         sent_start = doc[span.start].sent.start
         if self.not_a_person_after.ends_at(self.lowers, span.start, sent_start):
             return None  # "Kantor Keuchik", "rumah jabatan Bupati": a place
@@ -508,6 +510,12 @@ class OfficialFinder:
                 break
             if j == first and self._looks_like_verb(token.lower_):
                 break  # later words of a place name ("Sindang Kelingi") may look like verbs
+            if (
+                self.in_headline
+                and j > first
+                and (token.lower_ in self.derived or self._looks_like_verb(token.lower_))
+            ):
+                break  # "Camat Tanjung Batu Berpose Jari": the headline's verb ends the place
             if token.lower_ in self.not_names and token.lower_ not in PLACE_TAILS:
                 break
             j += 1
