@@ -92,3 +92,11 @@ def test_a_position_in_a_headline_stops_at_the_headline_verb(detector: Detector)
     finding = analyse(detector, "headline_verb_after_place.txt")
     assert finding.verdict == "breach"
     assert [o.position for o in finding.officials] == ["Camat Tanjung Raja"]
+
+
+def test_categories_and_evidence_are_about_the_act_of_the_accused(detector: Detector) -> None:
+    finding = analyse(detector, "acts_of_the_accused.txt")
+    assert accused_names(finding) == ["Hendra Gunawan"]
+    assert "kampanye" in finding.violations
+    assert "anggota_partai" not in finding.violations  # the candidate 'maju sebagai calon'
+    assert not any("Hasilnya" in sentence for sentence in finding.evidence)

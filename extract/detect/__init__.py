@@ -63,6 +63,12 @@ class Evidence:
     score: float
     accused: list[Mention]
     acts: dict[str, float]
+    carried: bool = False  # the accused are named elsewhere ("Ia ...", "Rika ...")
+
+    @property
+    def about_the_accused(self) -> bool:
+        """Shown and counted for categories: names the accused, or says what they did."""
+        return not self.carried or bool(self.acts)
 
 
 def compose_text(article: Article) -> str:
@@ -87,7 +93,7 @@ def compose_text(article: Article) -> str:
 class Detector:
     """Stateless after construction; safe to share within a process."""
 
-    version = "1.1"
+    version = "1.2"
 
     def __init__(self, rules: RuleSet, gazetteer: Gazetteer) -> None:
         self.rules = rules
@@ -192,8 +198,29 @@ class Detector:
                 score -= 0.05
             if score >= BREACH_THRESHOLD:
                 accused = sorted(here, key=lambda m: -m.identifiability)
-                found.append(Evidence(c.index, score, accused, dict(c.acts)))
+                acts = self._acts_of_accused(c, here, mentions)
+                found.append(Evidence(c.index, score, accused, acts, carried))
         return found
+
+    def _acts_of_accused(
+        self, c: SentenceCues, accused: list[Mention], mentions: list[Mention]
+    ) -> dict[str, float]:
+        """The acts of the sentence, less those told of a candidate in it ("camat X hadir di
+        acara paslon Y yang maju sebagai calon": 'maju sebagai calon' is Y's, not X's)."""
+        others = [
+            m
+            for m in mentions
+            if m.sent == c.index and not m.rule.bound_to_neutrality and m not in accused
+        ]
+        if not others:
+            return dict(c.acts)
+        kept: dict[str, float] = {}
+        for category, weight in c.acts.items():
+            places = c.act_at.get(category, [])
+            if places and all(any(0 <= p - m.end <= 8 for m in others) for p in places):
+                continue  # every mention of the act follows a candidate or party
+            kept[category] = weight
+        return kept or dict(c.acts)
 
     def _named_people(self, mentions: list[Mention]) -> dict[str, Mention]:
         """Each accusable named person once, keyed by the words a later mention may use."""
@@ -324,12 +351,13 @@ class Detector:
             for mention in held:
                 accused[id(mention)] = (accused_reason(cues[where.sent]), cues[where.sent].text)
         act_totals: dict[str, float] = {}
-        for item in evidence:
+        shown = [e for e in evidence if e.about_the_accused] or evidence
+        for item in shown:
             for category, weight in item.acts.items():
                 act_totals[category] = act_totals.get(category, 0.0) + weight * item.score
         order = self.rules.category_ids
         violations = sorted(act_totals, key=lambda c: (-act_totals[c], order.index(c)))
-        ordered = sorted(evidence, key=lambda e: (-e.score, e.sent))[:4]
+        ordered = sorted(shown, key=lambda e: (-e.score, e.sent))[:4]
         finding = Finding(
             verdict="breach",
             score=round(score, 3),

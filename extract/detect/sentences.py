@@ -55,6 +55,7 @@ class SentenceCues:
     pronoun: bool = False
     in_quote: bool = False
     words: dict[str, str] = field(default_factory=dict)  # cue group -> the phrase that set it
+    act_at: dict[str, list[int]] = field(default_factory=dict, repr=False)  # token positions
     speech_at: set[int] = field(default_factory=set, repr=False)
 
     @property
@@ -150,6 +151,7 @@ class SentenceReader:
     ) -> None:
         found: dict[str, float] = {}
         phrases: dict[str, str] = {}
+        act_at: dict[str, list[int]] = {}
         counted = 0
         speech_at: set[int] = set()
         for i in positions:
@@ -165,6 +167,8 @@ class SentenceReader:
                         counted += 1
                     if name == "speech":
                         speech_at.add(i)
+                    if name.startswith(("act:", "near:")):
+                        act_at.setdefault(name.split(":", 1)[1], []).append(i)
                     if weight > found.get(name, 0.0):
                         found[name] = weight
                         phrases[name] = " ".join(words)
@@ -181,6 +185,7 @@ class SentenceReader:
         cues.near_acts = {k[5:]: 0.8 for k in found if k.startswith("near:")}
         cues.speech_at = speech_at
         cues.words = phrases
+        cues.act_at = act_at
         cues.in_quote = texts[start][:1] in {"“", '"'} if start < end else False
 
     @staticmethod
