@@ -29,19 +29,6 @@ from extract.detect.tokens import TokSpan
 from extract.models import Region
 from extract.regions import RegionMention
 
-PLACE_WORDS = {
-    "desa", "kelurahan", "kecamatan", "kampung", "nagari", "gampong", "dusun", "pekon", "distrik",
-    "kel.", "kec.", "ds.", "lingkungan", "jorong", "tiyuh", "kalurahan", "kapanewon", "padukuhan",
-    "kemantren",
-}  # fmt: skip
-PLACE_TAILS = {
-    "barat", "timur", "utara", "selatan", "tengah", "raya", "baru", "jaya", "hilir", "hulu",
-    "ilir", "ulu", "lama", "indah", "makmur", "sari", "mulya", "asri", "kota", "laut", "darat",
-    "dalam", "luar", "atas", "bawah", "satu", "dua", "tiga", "i", "ii", "iii", "iv", "v", "vi",
-    "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv",
-}  # fmt: skip
-FACILITY_WORDS = {"puskesmas", "pustu", "polsek", "koramil", "sdn", "smpn", "sman", "smkn", "pasar"}
-FORMER = {"mantan", "eks", "bekas", "purnawirawan", "pensiunan", "purna"}
 ANAPHORA = {"tersebut", "itu", "bersangkutan", "setempat"}
 APPOSITION_FILLERS = {
     "sebuah", "di", "setempat", "dari", "pada", "kalurahan", "kelurahan", "desa", "kecamatan",
@@ -57,7 +44,6 @@ BRIDGE_WORDS = {
     "diketahui", "yang", "dimaksud", "bernama", "ternyata", ",",
 }  # fmt: skip
 INITIALS = re.compile(r"^(?:[A-Z]{1,4}|(?:[A-Z]\.){1,4}[A-Z]?\.?)$")
-PRONOUNS = {"ia", "dia", "beliau", "bersangkutan", "yang bersangkutan", "tersebut"}
 
 
 @dataclass
@@ -151,10 +137,12 @@ def _each_person(mention: Mention) -> list[Mention]:
     return [mention, *others]
 
 
-def attach_place(mention: Mention, doc: Doc, start: int, end: int) -> None:
+def attach_place(
+    mention: Mention, doc: Doc, start: int, end: int, place_words: frozenset[str]
+) -> None:
     """The unit or area named after a position ("Camat *Tanjung Batu*"), minus place words."""
     mention.place_span = (start, end)
-    words = (t.text for t in doc.span(start, end) if t.lower_ not in PLACE_WORDS)
+    words = (t.text for t in doc.span(start, end) if t.lower_ not in place_words)
     mention.place = " ".join(words).strip() or None
 
 
@@ -236,7 +224,11 @@ class OfficialFinder:
             | rules.unit_words
             | cue_words
         )
-        self.unit_words = (rules.unit_words | frozenset(cues.organisation_words)) - PLACE_WORDS
+        self.place_words = frozenset(cues.place_words)
+        self.place_tails = frozenset(cues.place_tails)
+        self.facility_words = frozenset(cues.facility_words)
+        self.former_words = frozenset(cues.former_words)
+        self.unit_words = (rules.unit_words | frozenset(cues.organisation_words)) - self.place_words
         self.ranks = frozenset(cues.ranks)
         self.name_starts = frozenset(cues.name_starts)
         self.kept_prefixes = frozenset(w for w in cues.name_starts if w.endswith("."))
@@ -349,7 +341,7 @@ class OfficialFinder:
         found: set[str] = set()
         lowers, texts = doc.lowers, doc.texts
         for i, lower in enumerate(lowers[:-1]):
-            if lower in PLACE_WORDS or lower in FACILITY_WORDS:
+            if lower in self.place_words or lower in self.facility_words:
                 nxt = texts[i + 1]
                 if nxt[:1].isupper() and nxt.isalpha() and nxt.lower() not in self.not_names:
                     found.add(nxt)
@@ -416,7 +408,7 @@ class OfficialFinder:
             ):
                 end = self._place(doc, i, stop)
                 if end > i and doc[i].lower_ not in ("kabupaten", "kab", "kota", "kab."):
-                    attach_place(mention, doc, i, end)
+                    attach_place(mention, doc, i, end, self.place_words)
                     i = end
                     continue
             if i in regions:
@@ -428,7 +420,7 @@ class OfficialFinder:
             if token.text == "," and i + 1 < stop and mention.rule.attaches != "none":
                 following = doc[i + 1]
                 if (i + 1 in regions and regions[i + 1][0].typed) or (
-                    following.lower_ in PLACE_WORDS and mention.rule.attaches == "place"
+                    following.lower_ in self.place_words and mention.rule.attaches == "place"
                 ):
                     i += 1  # "Kepala Desa X, Kecamatan Y, Kabupaten Z, Fulan"
                     continue
@@ -438,7 +430,7 @@ class OfficialFinder:
                     j += 1
                 if j < stop and (
                     j in regions
-                    or doc[j].lower_ in PLACE_WORDS
+                    or doc[j].lower_ in self.place_words
                     or doc[j].lower_ in {"dinas", "badan", "kantor", "sekretariat", "kecamatan"}
                 ):
                     i = j
@@ -447,7 +439,7 @@ class OfficialFinder:
             is_unit_word = lower in self.unit_words
             acronym = token.is_upper and token.is_alpha and 2 <= len(token) <= 8
             numbered = bool(units) and token.text[:1].isdigit()  # "SMP Negeri 4", "Kodim 1608"
-            if units and units[-1].lower() in FACILITY_WORDS and token.text[:1].isupper():
+            if units and units[-1].lower() in self.facility_words and token.text[:1].isupper():
                 numbered = numbered or (i + 1 < stop and doc[i + 1].text[:1].isdigit())
                 # "SDN Moyoketen 1": the school's place and number belong to the unit
             if mention.rule.attaches == "unit" and (
@@ -466,10 +458,10 @@ class OfficialFinder:
             if mention.rule.attaches == "place" and mention.place is None:
                 end = self._place(doc, i, stop)
                 if end > i:
-                    attach_place(mention, doc, i, end)
+                    attach_place(mention, doc, i, end, self.place_words)
                     i = end
                     continue
-            if lower in PLACE_WORDS and mention.rule.attaches == "place":
+            if lower in self.place_words and mention.rule.attaches == "place":
                 end = self._place(doc, i, stop)
                 if end > i:
                     i = end
@@ -483,13 +475,13 @@ class OfficialFinder:
         """'Kepala Desa Sukamaju Budi Santoso': the first word is the place, the rest the name."""
         assert mention.place_span is not None
         start, end = mention.place_span
-        if doc[start].lower_ in PLACE_WORDS:
+        if doc[start].lower_ in self.place_words:
             start += 1
         if end - start < 2 or end < len(doc) and doc[end].text[:1].isupper():
             return  # the place may go on past the words read: no safe cut
         starts = [k for k in range(start + 1, end) if doc[k].lower_ in self.name_starts]
         cut = starts[0] if starts else start + 1  # "Tejakula I Ketut Suardana"
-        while not starts and cut < end and doc[cut].lower_ in PLACE_TAILS:
+        while not starts and cut < end and doc[cut].lower_ in self.place_tails:
             cut += 1
         rest = doc.span(cut, end)
         if len(rest) and all(self._is_name_token(t, headline) for t in rest):
@@ -498,7 +490,7 @@ class OfficialFinder:
 
     def _place(self, doc: Doc, i: int, stop: int) -> int:
         j = i
-        if j < stop and doc[j].lower_ in PLACE_WORDS:
+        if j < stop and doc[j].lower_ in self.place_words:
             j += 1
         first = j
         while j < stop and j - first < 4:
@@ -516,7 +508,7 @@ class OfficialFinder:
                 and (token.lower_ in self.derived or self._looks_like_verb(token.lower_))
             ):
                 break  # "Camat Tanjung Batu Berpose Jari": the headline's verb ends the place
-            if token.lower_ in self.not_names and token.lower_ not in PLACE_TAILS:
+            if token.lower_ in self.not_names and token.lower_ not in self.place_tails:
                 break
             j += 1
         return j if j > first else i
@@ -699,7 +691,7 @@ class OfficialFinder:
             if inner_end < stop and doc[inner_end].text == ")" and INITIALS.match(doc[i + 1].text):
                 self._set_name(mention, doc.span(i + 1, i + 2))
                 return inner_end + 1
-        if i > 0 and doc[i - 1].lower_ in PLACE_WORDS:
+        if i > 0 and doc[i - 1].lower_ in self.place_words:
             return self._place(doc, i - 1, stop)  # "... Kecamatan Seputih Raman": a place
         size = self._region_name_at(i, stop)
         after = i + size
@@ -800,7 +792,7 @@ class OfficialFinder:
         mention.counted = bool(window) and (
             window[-1] in self.counting_words or window[-1].isdigit()
         )
-        mention.former = any(word in FORMER for word in window)
+        mention.former = any(word in self.former_words for word in window)
         after = self.lowers[title_end : title_end + 2]  # "pejabat tersebut adalah X"
         mention.anaphoric = bool(after) and (after[0] in ANAPHORA or after == ["yang", "dimaksud"])
 

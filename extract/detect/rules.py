@@ -108,6 +108,10 @@ class CuesFile(StrictModel):
     oknum: list[str] = []
     case_verbs: list[str] = []
     name_starts: list[str] = []
+    place_words: list[str] = Field(min_length=1)
+    place_tails: list[str] = []
+    facility_words: list[str] = []
+    former_words: list[str] = []
     address_words: list[str] = []
     recipient_words: list[str] = []
     witness_words: list[str] = []
@@ -130,6 +134,10 @@ class CuesFile(StrictModel):
         "oknum",
         "case_verbs",
         "name_starts",
+        "place_words",
+        "place_tails",
+        "facility_words",
+        "former_words",
         "address_words",
         "recipient_words",
         "witness_words",
