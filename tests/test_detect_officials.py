@@ -100,3 +100,9 @@ def test_categories_and_evidence_are_about_the_act_of_the_accused(detector: Dete
     assert "kampanye" in finding.violations
     assert "anggota_partai" not in finding.violations  # the candidate 'maju sebagai calon'
     assert not any("Hasilnya" in sentence for sentence in finding.evidence)
+
+
+def test_related_headlines_listed_under_the_story_accuse_nobody(detector: Detector) -> None:
+    finding = analyse(detector, "related_headlines.txt")
+    assert accused_names(finding) == ["WS"]
+    assert all(not sentence.startswith("- ") for sentence in finding.evidence)

@@ -40,6 +40,7 @@ _ACTING = re.compile(
     r"\b(penjabat sementara|penjabat|pelaksana tugas|pelaksana harian)\s*\((pjs|pj|plt|plh)\.?\)",
     re.IGNORECASE,
 )
+_BULLET = re.compile(r"^\s*[-•»▪*]\s+")
 _PROVINCE_CONTEXT = re.compile(r"(provinsi|prov|propinsi|pemprov|gubernur)\b", re.IGNORECASE)
 _KOTA_WORDS = re.compile(r"\b(pemkot|wali ?kota|walikota|kelurahan|lurah|kota)\b")
 _NAME_WORD = re.compile(r"\b[A-Z][\w.]*\b")
@@ -79,7 +80,7 @@ def compose_text(article: Article) -> str:
     seen: set[str] = set()
     for line in body.split("\n"):
         stripped = " ".join(line.split())
-        if not stripped or _FURNITURE.match(stripped):
+        if not stripped or _FURNITURE.match(stripped) or _related_headline(stripped):
             continue
         key = stripped.lower()
         if key in seen or (key == title.lower()):
@@ -88,6 +89,16 @@ def compose_text(article: Article) -> str:
         paragraphs.append(stripped)
     head = [title] if title else []
     return _ACTING.sub(r"\2", "\n\n".join(head + paragraphs))
+
+
+def _related_headline(line: str) -> bool:
+    """'- Pj Gubernur Kaltim Minta ASN Tak Unggah Foto Paslon' under 'Berita Lainnya': a link
+    to another story, Written Like A Headline; a bulleted rule ('- berfoto dengan ...') is not."""
+    if not _BULLET.match(line) or line.endswith((".", ";", ":")):
+        return False
+    words = [w for w in _BULLET.sub("", line).split() if w[:1].isalpha() and len(w) > 3]
+    capitals = sum(w[0].isupper() for w in words)
+    return len(words) >= 3 and capitals / len(words) > 0.6
 
 
 class Detector:

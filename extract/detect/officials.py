@@ -438,7 +438,12 @@ class OfficialFinder:
                     continue
             is_unit_word = lower in self.unit_words
             acronym = token.is_upper and token.is_alpha and 2 <= len(token) <= 8
+            if token.text[:1].isdigit() and i + 2 < stop and doc[i + 1].text == "/":
+                i += 3  # "Kodim 1608/Bima": the unit's number and seat
+                continue
             numbered = bool(units) and token.text[:1].isdigit()  # "SMP Negeri 4", "Kodim 1608"
+            if units and units[-1][:1].isdigit() and token.text[:1].isupper() and token.is_alpha:
+                numbered = i not in regions  # "SMP Negeri 4 Binamu": the school's place
             if units and units[-1].lower() in self.facility_words and token.text[:1].isupper():
                 numbered = numbered or (i + 1 < stop and doc[i + 1].text[:1].isdigit())
                 # "SDN Moyoketen 1": the school's place and number belong to the unit
@@ -816,7 +821,10 @@ class OfficialFinder:
         j = mention.end
         if j < sent.end and doc[j].text == ":":
             return ":"  # "Pj Wali Kota Padang: ASN yang ..."
-        while j < sent.end and doc[j].text in {",", "”", '"', "’", "'"}:
+        while j < sent.end and (
+            doc[j].text in {",", "”", '"', "’", "'"}
+            or ("." in doc[j].text and self._is_prefix(doc[j].text))  # ", M.Si., yang ..."
+        ):
             j += 1
         if j < sent.end and self.lowers[j] == "yang":  # ", yang juga hadir sebagai X, menambahkan"
             close = next((k for k in range(j, min(j + 14, sent.end)) if self.lowers[k] == ","), 0)
