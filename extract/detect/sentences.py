@@ -21,7 +21,7 @@ from extract.detect.rules import RuleSet
 from extract.detect.tokens import Tokens
 
 _SPACES = re.compile(r"\s+")
-_PRONOUNS = {"ia", "dia", "beliau", "bersangkutan"}
+_PRONOUNS = {"ia", "dia", "beliau", "bersangkutan", "mereka"}
 
 
 def _between(positions: list[int], start: int, end: int) -> list[int]:
