@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 PYTHON  ?= python3
 
-.PHONY: demo test lint format bench bench-quick clean
+.PHONY: demo test lint format bench bench-quick bench-national clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(PY) -m benchmarks.run --quick
+	$(PY) -m benchmarks.bench_national --outlets 30 --speed 120 --write benchmarks/results-quick.json
+
+# 600 loopback outlets through the real service for one simulated hour (about 7 minutes).
+bench-national: $(STAMP)
+	$(PY) -m benchmarks.bench_national --write benchmarks/results.json
 
 clean:
 	rm -rf $(VENV) data/pantau.db* data/outbox .pytest_cache .mypy_cache .ruff_cache

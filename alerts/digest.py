@@ -20,10 +20,17 @@ from sqlite_utils import Database
 from alerts import ledger
 from alerts.categories import Catalog, load_catalog
 from alerts.mailer import DeliveryUncertain, MailError, SendAborted, send_message
-from alerts.offices import invalid_addresses, min_score, recipients
+from alerts.offices import min_score, recipients
 from alerts.render import Rendered, build_message, render_digest
-from alerts.selection import Selection, StoryPool, select_for_office
-from pantau.core.settings import OfficeConfig, PantauError, Settings, resolve_path
+from alerts.selection import Selection, StoryPool, select_for_office, with_site_names
+from pantau.core.settings import (
+    ConfigError,
+    OfficeConfig,
+    PantauError,
+    Settings,
+    load_sites,
+    resolve_path,
+)
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +67,15 @@ class _Run:
     since: datetime | None
     out_dir: Path | None
     pool: StoryPool
+    site_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.settings.digest.timezone)
+
+    def local(self, moment: datetime) -> str:
+        """A time as operators read it: in the digest's zone, named (WIB)."""
+        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
 
     @property
     def local_date(self) -> date:
@@ -93,6 +105,7 @@ def run_digests(
         since=_aware(since) if since else None,
         out_dir=out_dir,
         pool=StoryPool(db),
+        site_names=site_names(),
     )
     notices = [] if dry_run else ledger.reconcile(db, run.now)
     for notice in notices:
@@ -109,6 +122,16 @@ def run_digests(
             report.error = "; ".join(filter(None, [report.error, *earlier]))
         reports.append(report)
     return reports
+
+
+def site_names() -> dict[str, str]:
+    """Site id -> the outlet's name in sites.yaml; a broken sites.yaml never stops a digest
+    (the crawl reports it), the ids are shown instead."""
+    try:
+        return {site.id: site.name for site in load_sites()}
+    except ConfigError as exc:
+        log.warning("outlet names from sites.yaml unavailable: %s", exc)
+        return {}
 
 
 def _aware(moment: datetime) -> datetime:
@@ -129,7 +152,7 @@ def _select(run: _Run, office: OfficeConfig) -> Selection:
 def _render(run: _Run, office: OfficeConfig, selection: Selection) -> Rendered:
     return render_digest(
         office,
-        selection,
+        with_site_names(selection, run.site_names),
         catalog=run.catalog,
         day=run.local_date,
         generated_at=run.now,
@@ -165,16 +188,10 @@ def _write_files(
 
 
 def _unsendable(office: OfficeConfig) -> OfficeReport | None:
-    """An office whose recipients cannot be used: skipped (none) or failed (malformed)."""
+    """An office without recipients is skipped (malformed addresses fail at load)."""
     if not recipients(office):
         log.warning("office %s (%s) has no recipients: skipped", office.id, office.name)
         return OfficeReport(office.id, "skipped", error="no recipients (to/cc) in offices.yaml")
-    if bad := invalid_addresses(office):
-        listed = ", ".join(repr(entry) for entry in bad)
-        log.error("office %s: invalid address(es) %s", office.id, listed)
-        return OfficeReport(
-            office.id, "failed", error=f"invalid address(es) in offices.yaml: {listed}"
-        )
     return None
 
 
@@ -192,7 +209,7 @@ def _dry_run(run: _Run, office: OfficeConfig) -> OfficeReport:
         office.id,
         "dry-run",
         stories=len(selection.stories),
-        updates=len(selection.updates),
+        updates=len(selection.updates) + len(selection.progress),
         held_back=selection.held_back,
         recipients=recipients(office),
         message_id=str(message["Message-ID"]),
@@ -210,7 +227,7 @@ def _send_digest(run: _Run, office: OfficeConfig) -> OfficeReport:
             office.id,
             "skipped",
             recipients=to,
-            error=f"{attempts} failed attempt(s); next retry after {wait.isoformat()}",
+            error=f"{attempts} failed attempt(s); next retry after {run.local(wait)}",
             retry_at=wait,
         )
     message_id = _new_message_id(run, office)
@@ -232,7 +249,7 @@ def _send_digest(run: _Run, office: OfficeConfig) -> OfficeReport:
         office.id,
         "failed",
         stories=len(selection.stories),
-        updates=len(selection.updates),
+        updates=len(selection.updates) + len(selection.progress),
         held_back=selection.held_back,
         recipients=to,
         message_id=message_id,
@@ -267,7 +284,7 @@ def _deliver(
         )
     except MailError as exc:
         report.retry_at = ledger.mark_failed(run.db, digest_id, str(exc), run.now)
-        report.error = f"{exc}; stories stay pending, retry after {report.retry_at.isoformat()}"
+        report.error = f"{exc}; stories stay pending, retry after {run.local(report.retry_at)}"
         log.warning("office %s: digest not sent: %s", report.office, exc)
         return report
     except DeliveryUncertain as exc:

@@ -36,10 +36,18 @@ from sqlite_utils import Database
 from alerts.selection import Selection, parse_time
 from pantau.core import store
 from pantau.core.settings import PantauError
+from pantau.core.store import deliveries
 
 STALE_AFTER = timedelta(minutes=15)
 BACKOFF_BASE = timedelta(minutes=5)
 BACKOFF_MAX = timedelta(hours=6)
+
+# A recipient the server took, in a digest's `recipients` record (others hold the refusal).
+ACCEPTED = "accepted"
+# A resend cut off mid-body may have arrived: such an address is never tried again.
+UNKNOWN = "unknown"
+# Retries of refused recipients stop after this many (about 17 hours of backoff).
+REFUSED_MAX_ATTEMPTS = 8
 
 # Digest states that mean "this message exists or may exist in someone's mailbox".
 LIVE_STATES = ("sending", "transmitting", "sent", "unknown")
@@ -83,6 +91,16 @@ def retry_at(db: Database, office: str, now: datetime) -> datetime | None:
     return due if due and due > now else None
 
 
+def offices_due_for_retry(db: Database, now: datetime) -> set[str]:
+    """Offices with failed deliveries whose backoff (`next_attempt_at`) has passed: the
+    service tries them again instead of leaving their stories for tomorrow's digest."""
+    return {
+        office
+        for office, due in deliveries.failed_offices_due(db)
+        if (moment := parse_time(due)) is None or moment <= now
+    }
+
+
 def attempts_so_far(db: Database, office: str) -> int:
     row = db.execute(
         "select max(attempts) from deliveries where office = ? and status = 'failed'", [office]
@@ -119,11 +137,11 @@ def claim(
             "status": "sending",
             "local_date": local_date,
             "stories": len(selection.stories),
-            "updates": len(selection.updates),
+            "updates": len(selection.updates) + len(selection.progress),
             "created_at": iso(now),
         },
     )
-    for story in selection.stories:
+    for story in selection.claimed_stories:
         cursor = db.execute(
             """
             insert into deliveries
@@ -196,11 +214,20 @@ def mark_transmitting(db: Database, digest_id: int) -> bool:
 def mark_sent(
     db: Database, digest_id: int, recipients: dict[str, str], now: datetime, note: str | None
 ) -> None:
+    """Sent to every recipient the server accepted; those it refused are retried on their
+    own later (`refused_due`), with the same message."""
+    refused = any(result != ACCEPTED for result in recipients.values())
     with immediate(db):
         db.execute(
-            "update digests set status = 'sent', sent_at = ?, recipients = ?, error = ? "
-            "where id = ?",
-            [iso(now), json.dumps(recipients, ensure_ascii=False), note, digest_id],
+            "update digests set status = 'sent', sent_at = ?, recipients = ?, error = ?, "
+            "refused_attempts = 0, refused_next_at = ? where id = ?",
+            [
+                iso(now),
+                json.dumps(recipients, ensure_ascii=False),
+                note,
+                iso(now + backoff_delay(1)) if refused else None,
+                digest_id,
+            ],
         )
         db.execute(
             "update deliveries set status = 'sent', sent_at = ?, last_error = ?, "
@@ -279,14 +306,7 @@ def release(db: Database, message_id: str, now: datetime) -> int:
 
 def history(db: Database, office: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """The latest digests, newest first, for `pantau digest-log`."""
-    where, params = ("where office = ?", [office]) if office else ("", [])
-    return list(
-        db.query(
-            f"select id, office, message_id, status, stories, updates, recipients, error, "
-            f"eml_path, created_at, sent_at from digests {where} order by id desc limit ?",
-            [*params, limit],
-        )
-    )
+    return deliveries.history(db, office, limit)
 
 
 def reconcile(db: Database, now: datetime) -> list[Notice]:
@@ -318,3 +338,88 @@ def reconcile(db: Database, now: datetime) -> list[Notice]:
             status = "unknown"
         notices.append(Notice(row["office"], row["message_id"], status, detail))
     return notices
+
+
+# --- recipients a sent digest could not reach ------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefusedResend:
+    """A sent digest's recipients that the server refused, due to be tried again."""
+
+    digest_id: int
+    office: str
+    message_id: str
+    eml_path: str | None
+    addresses: list[str]
+    attempts: int
+
+
+def claim_refused(db: Database, now: datetime) -> list[RefusedResend]:
+    """Take every sent digest whose refused recipients are due: claimed (next time cleared)
+    in one transaction, so two runs never resend to the same address."""
+    with immediate(db):
+        rows = list(
+            db.query(
+                "select id, office, message_id, eml_path, recipients, refused_attempts "
+                "from digests where status = 'sent' and refused_next_at is not null "
+                "and refused_next_at <= ?",
+                [iso(now)],
+            )
+        )
+        for row in rows:
+            db.execute("update digests set refused_next_at = null where id = ?", [row["id"]])
+    return [
+        RefusedResend(
+            digest_id=row["id"],
+            office=row["office"],
+            message_id=row["message_id"],
+            eml_path=row["eml_path"],
+            addresses=[
+                address
+                for address, result in json.loads(row["recipients"] or "{}").items()
+                if _waiting(result)
+            ],
+            attempts=int(row["refused_attempts"] or 0),
+        )
+        for row in rows
+    ]
+
+
+def _waiting(result: str) -> bool:
+    return result != ACCEPTED and not result.startswith(UNKNOWN)
+
+
+def settle_refused(
+    db: Database,
+    resend: RefusedResend,
+    results: dict[str, str],
+    now: datetime,
+    *,
+    final: bool = False,
+) -> datetime | None:
+    """Record what the resend got per address; those still refused wait for the next try
+    (growing delay, at most REFUSED_MAX_ATTEMPTS; none when `final`). Returns when, or
+    None when nothing is left to try."""
+    attempts = resend.attempts + 1
+    with immediate(db):
+        row = db.execute(
+            "select recipients from digests where id = ?", [resend.digest_id]
+        ).fetchone()
+        recipients = json.loads(row[0] or "{}") if row else {}
+        recipients.update(results)
+        left = [a for a, result in recipients.items() if _waiting(result)]
+        next_at: datetime | None = now + backoff_delay(attempts + 1)
+        if final or not left or attempts >= REFUSED_MAX_ATTEMPTS:
+            next_at = None
+        db.execute(
+            "update digests set recipients = ?, refused_attempts = ?, refused_next_at = ? "
+            "where id = ?",
+            [
+                json.dumps(recipients, ensure_ascii=False),
+                attempts,
+                iso(next_at) if next_at else None,
+                resend.digest_id,
+            ],
+        )
+    return next_at

@@ -10,7 +10,6 @@ implementation (alerts may not import extract).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from email.utils import parseaddr
 from typing import Protocol
@@ -55,9 +54,6 @@ def min_score(office: OfficeConfig, default: float) -> float:
     return office.min_score if office.min_score is not None else default
 
 
-_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\"]+")
-
-
 def envelope(entry: str) -> str:
     """The bare address of a To/Cc entry, which may be written `Nama <a@b.id>`."""
     return parseaddr(entry)[1] if "<" in entry else entry.strip()
@@ -69,26 +65,6 @@ def recipients(office: OfficeConfig) -> list[str]:
     for entry in [*office.to, *office.cc]:
         seen.setdefault(envelope(entry), None)
     return [address for address in seen if address]
-
-
-def invalid_addresses(office: OfficeConfig) -> list[str]:
-    """Entries that are not a plain mail address (a typo, a stray line break)."""
-    return [
-        entry
-        for entry in [*office.to, *office.cc]
-        if not _ADDRESS.fullmatch(envelope(entry)) or re.search(r"[\x00-\x1f\x7f]", entry)
-    ]
-
-
-def ready_offices(offices: Iterable[OfficeConfig]) -> tuple[list[OfficeConfig], list[OfficeConfig]]:
-    """Split into offices that can receive mail and those still lacking recipients."""
-    ready: list[OfficeConfig] = []
-    skipped: list[OfficeConfig] = []
-    for office in offices:
-        (ready if recipients(office) else skipped).append(office)
-    for office in skipped:
-        log.warning("office %s (%s) has no recipients: skipped", office.id, office.name)
-    return ready, skipped
 
 
 # --- the national list -------------------------------------------------------------

@@ -26,15 +26,12 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from alerts.categories import Catalog
-from alerts.selection import Accused, Outlet, Selection, Story, StoryUpdate, parse_time
+from alerts.selection import Accused, CaseProgress, Outlet, Selection, Story, StoryUpdate
 from alerts.weight import SERIOUSNESS_BAND, confidence, confidence_words, seriousness
-from pantau.core.calendar import MONTHS, long_date
+from pantau.core.calendar import MONTHS, load_zones, long_date, parse_iso
 from pantau.core.settings import OfficeConfig
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-ZONE_ABBREVIATIONS = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA"}
-ZONE_ABBREVIATIONS["Asia/Jayapura"] = "WIT"
 
 TITLE_LIMIT = 180
 NAME_LIMIT = 100
@@ -83,10 +80,6 @@ def safe_url(value: str | None) -> str | None:
     return url if parts.scheme in ("http", "https") and parts.netloc else None
 
 
-def indonesian_date(day: date) -> str:
-    return long_date(day)
-
-
 def short_date(day: date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
@@ -97,16 +90,25 @@ def format_moment(value: str | None, zone: ZoneInfo) -> str:
         return "waktu tidak diketahui"
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
         return short_date(date.fromisoformat(value.strip()))
-    moment = parse_time(value)
+    moment = parse_iso(value)
     if moment is None:
         return clean_text(value)
     local = moment.astimezone(zone)
-    abbreviation = ZONE_ABBREVIATIONS.get(str(zone.key), local.strftime("%Z"))
+    abbreviation = load_zones().abbreviation(str(zone.key)) or local.strftime("%Z")
     return f"{short_date(local.date())} {local:%H.%M} {abbreviation}"
 
 
 def format_score(score: float) -> str:
     return f"{score:.2f}".replace(".", ",")
+
+
+def severity(score: float) -> str:
+    """A band of the detection score (the review workspace colours findings by it)."""
+    if score >= 0.8:
+        return "tinggi"
+    if score >= 0.6:
+        return "sedang"
+    return "rendah"
 
 
 @lru_cache(maxsize=512)
@@ -154,6 +156,7 @@ class OutletView:
     url: str | None
     shown_url: str
     time: str
+    copied_from: str | None = None  # "menyalin dari ..." (None for the first publisher)
 
 
 @dataclass
@@ -190,12 +193,28 @@ class UpdateView:
 
 
 @dataclass
+class ProgressView:
+    """A later report of a case the office already heard of ("Perkembangan kasus")."""
+
+    case_id: int
+    cluster_id: int
+    title: str
+    accused: list[str]
+    region: str
+    stage_label: str
+    stage_date: str
+    outlets: list[OutletView]
+    review_url: str | None
+
+
+@dataclass
 class DigestView:
     office_name: str
     date_text: str
     generated_text: str
     stories: list[StoryView] = field(default_factory=list)
     updates: list[UpdateView] = field(default_factory=list)
+    progress: list[ProgressView] = field(default_factory=list)
     held_back: int = 0
     review_url: str | None = None
 
@@ -259,14 +278,17 @@ def outlet_view(outlet: Outlet, zone: ZoneInfo) -> OutletView:
         url=url,
         shown_url=shorten(outlet.url, 90),
         time=format_moment(outlet.seen_at, zone),
+        copied_from=shorten(outlet.copied_from, NAME_LIMIT) or None,
     )
 
 
 def review_link(base: str | None, cluster_id: int) -> str | None:
+    """The story's page in the review workspace: `<digest.review_url>/<story id>`."""
     url = safe_url(base)
     if url is None:
         return None
-    return f"{url}{'&' if '?' in url else '?'}cluster={cluster_id}"
+    parts = urlsplit(url)
+    return parts._replace(path=f"{parts.path.rstrip('/')}/{cluster_id}").geturl()
 
 
 def story_view(
@@ -318,14 +340,31 @@ def update_view(update: StoryUpdate, zone: ZoneInfo, review_base: str | None) ->
     )
 
 
+def progress_view(item: CaseProgress, zone: ZoneInfo, review_base: str | None) -> ProgressView:
+    story = item.story
+    return ProgressView(
+        case_id=item.case_id,
+        cluster_id=story.cluster_id,
+        title=shorten(story.title, TITLE_LIMIT) or "(tanpa judul)",
+        accused=[accused_text(person) for person in story.accused][:5],
+        region=region_text(story),
+        stage_label=clean_text(item.stage_label),
+        stage_date=format_moment(item.stage_date, zone) if item.stage_date else "",
+        outlets=[outlet_view(o, zone) for o in story.outlets[:OUTLETS_LISTED]],
+        review_url=review_link(review_base, story.cluster_id),
+    )
+
+
 def subject_line(office: OfficeConfig, selection: Selection, day: date) -> str:
     count = len(selection.stories)
     if count:
         what = f"{count} dugaan pelanggaran netralitas ASN"
-    elif selection.updates:
+    elif selection.updates or selection.progress:
         what = "tidak ada dugaan baru"
     else:
         what = "tidak ada temuan baru"
+    if selection.progress:
+        what += f", {len(selection.progress)} perkembangan kasus"
     if selection.updates:
         what += f", {len(selection.updates)} pembaruan"
     return shorten(f"[Pantau] {office.name} – {short_date(day)} – {what}", SUBJECT_LIMIT)
@@ -380,13 +419,14 @@ def render_digest(
     zone = ZoneInfo(timezone)
     view = DigestView(
         office_name=clean_text(office.name),
-        date_text=indonesian_date(day),
+        date_text=long_date(day),
         generated_text=format_moment(generated_at.isoformat(timespec="seconds"), zone),
         stories=[
             story_view(n, story, catalog, zone, review_url)
             for n, story in enumerate(selection.stories, start=1)
         ],
         updates=[update_view(u, zone, review_url) for u in selection.updates],
+        progress=[progress_view(p, zone, review_url) for p in selection.progress],
         held_back=selection.held_back,
         review_url=safe_url(review_url),
     )

@@ -9,8 +9,8 @@ sent come back as updates when outlets that were not in the earlier digest carri
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -18,19 +18,9 @@ from sqlite_utils import Database
 from alerts.categories import Catalog, load_catalog
 from alerts.offices import covers
 from pantau.core import store
+from pantau.core.calendar import parse_iso
 from pantau.core.settings import OfficeConfig
-
-# The newest analysis of each article wins: re-analysis with better rules replaces old verdicts.
-LATEST_FINDING = """
-    f.id = (select f2.id from findings f2 where f2.article_id = a.id
-            order by f2.analyzed_at desc, f2.id desc limit 1)
-"""
-
-DISMISSED_CLUSTERS = """
-    select r.cluster_id from reviews r
-    where r.id = (select max(r2.id) from reviews r2 where r2.cluster_id = r.cluster_id)
-      and r.status = 'dismissed'
-"""
+from pantau.core.store import cases, deliveries, stories
 
 
 @dataclass(frozen=True)
@@ -42,6 +32,7 @@ class Outlet:
     title: str | None
     published: str | None
     fetched_at: str | None
+    copied_from: str | None = None  # the outlet whose article this one copied
 
     @property
     def name(self) -> str:
@@ -99,26 +90,60 @@ class StoryUpdate:
 
 
 @dataclass
+class CaseProgress:
+    """A new story of a case the office already heard of: its progress, not a new breach."""
+
+    story: Story
+    case_id: int
+    stage: str
+    stage_label: str
+    stage_date: str | None
+
+
+@dataclass
 class Selection:
     stories: list[Story] = field(default_factory=list)
     updates: list[StoryUpdate] = field(default_factory=list)
+    progress: list[CaseProgress] = field(default_factory=list)
     held_back: int = 0
     qualifying: set[int] = field(default_factory=set)  # every cluster due, held back included
 
     @property
     def is_empty(self) -> bool:
-        return not self.stories and not self.updates
+        return not self.stories and not self.updates and not self.progress
+
+    @property
+    def claimed_stories(self) -> list[Story]:
+        """Every story this digest takes for the office: new ones and case progress."""
+        return [*self.stories, *(item.story for item in self.progress)]
+
+
+def with_site_names(selection: Selection, names: dict[str, str]) -> Selection:
+    """Outlets without a name of their own (no og:site_name on the page), and the outlets a
+    copy copied, are shown by the name sites.yaml gives their site, not by its id."""
+
+    def named(outlet: Outlet) -> Outlet:
+        sitename = outlet.sitename or names.get(outlet.site)
+        copied = names.get(outlet.copied_from or "", outlet.copied_from)
+        return replace(outlet, sitename=sitename, copied_from=copied)
+
+    def story(item: Story) -> Story:
+        return replace(item, outlets=[named(o) for o in item.outlets])
+
+    return replace(
+        selection,
+        stories=[story(s) for s in selection.stories],
+        updates=[
+            replace(u, story=story(u.story), new_outlets=[named(o) for o in u.new_outlets])
+            for u in selection.updates
+        ],
+        progress=[replace(p, story=story(p.story)) for p in selection.progress],
+    )
 
 
 def parse_time(value: str | None) -> datetime | None:
     """ISO text from the store as an aware datetime (naive values are taken as UTC)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_iso(value)
 
 
 def _seriousness(story: Story, catalog: Catalog) -> tuple[float, ...]:
@@ -160,14 +185,7 @@ class StoryPool:
 
 def taken_clusters(db: Database, office: str) -> set[int]:
     """Clusters the office has been sent, is being sent, or may have been sent."""
-    return {
-        row[0]
-        for row in db.execute(
-            "select cluster_id from deliveries "
-            "where office = ? and status not in ('failed', 'withdrawn')",
-            [office],
-        ).fetchall()
-    }
+    return deliveries.taken_clusters(db, office)
 
 
 def select_for_office(
@@ -186,7 +204,7 @@ def select_for_office(
     """
     pool = pool or StoryPool(db)
     taken = taken_clusters(db, office.id)
-    stories = []
+    candidates = []
     for cluster_id, row in pool.best(threshold).items():
         if cluster_id in taken or not covers(office, row["region_code"]):
             continue
@@ -194,15 +212,42 @@ def select_for_office(
         first_seen = parse_time(story.first_seen)
         if since and first_seen and first_seen < since:
             continue
-        stories.append(story)
+        candidates.append(story)
+    stories, progress = split_case_progress(db, candidates, taken)
     catalog = load_catalog()
     stories.sort(key=lambda s: (*_seriousness(s, catalog), s.first_seen or "", s.cluster_id))
     return Selection(
         stories=stories[:max_stories],
         updates=updates_for_office(db, office),
+        progress=progress,
         held_back=max(0, len(stories) - max_stories),
-        qualifying={story.cluster_id for story in stories},
+        qualifying={story.cluster_id for story in candidates},
     )
+
+
+def split_case_progress(
+    db: Database, candidates: list[Story], taken: set[int]
+) -> tuple[list[Story], list[CaseProgress]]:
+    """New cases stay new stories; a story of a case already sent (or already new in this
+    digest) is that case's progress, so an office never gets one case twice as new."""
+    in_cases = cases.cases_of_stories(db, [s.cluster_id for s in candidates])
+    told = {
+        place.case_id for places in cases.cases_of_stories(db, taken).values() for place in places
+    }
+    stories: list[Story] = []
+    progress: list[CaseProgress] = []
+    for story in sorted(candidates, key=lambda s: (s.first_seen or "", s.cluster_id)):
+        places = in_cases.get(story.cluster_id, [])
+        known = [place for place in places if place.case_id in told]
+        if known:
+            place = known[0]
+            progress.append(
+                CaseProgress(story, place.case_id, place.stage, place.label, place.date)
+            )
+        else:
+            stories.append(story)
+        told.update(place.case_id for place in places)
+    return stories, progress
 
 
 def best_findings(
@@ -212,37 +257,20 @@ def best_findings(
     exclude_sent_to: str | None = None,
     cluster_ids: list[int] | None = None,
 ) -> dict[int, dict[str, Any]]:
-    """Per cluster, the highest-scoring current breach finding at or above the threshold.
+    """Per cluster, the highest-scoring latest breach finding at or above the threshold
+    (the store's one definition of an article's latest finding).
 
     Ties go to a finding that names a region, then to the earliest article.
     """
-    where = ["a.cluster_id is not null", "f.verdict = 'breach'", "f.score >= ?", LATEST_FINDING]
-    params: list[Any] = [threshold]
-    where.append(f"a.cluster_id not in ({DISMISSED_CLUSTERS})")
-    if exclude_sent_to is not None:
-        where.append(
-            "a.cluster_id not in (select cluster_id from deliveries "
-            "where office = ? and status not in ('failed', 'withdrawn'))"
-        )
-        params.append(exclude_sent_to)
-    if cluster_ids is not None:
-        where.append(f"a.cluster_id in ({', '.join('?' for _ in cluster_ids)})")
-        params.extend(cluster_ids)
-    sql = f"""
-        select a.id as article_id, a.cluster_id, a.title, f.score, f.officials, f.region_code,
-               f.region_name, f.province, f.violations, f.evidence,
-               coalesce(a.published, a.fetched_at) as seen
-        from articles a join findings f on f.article_id = a.id
-        where {" and ".join(where)}
-        order by a.cluster_id, f.score desc, (f.region_code is null), seen, a.id
-    """
-    best: dict[int, dict[str, Any]] = {}
-    for row in db.query(sql, params):
-        best.setdefault(row["cluster_id"], row)
-    return best
+    return stories.best_breach_findings(
+        db, threshold=threshold, exclude_sent_to=exclude_sent_to, cluster_ids=cluster_ids
+    )
 
 
 def _story(db: Database, row: dict[str, Any]) -> Story:
+    articles = store.cluster_articles(db, row["cluster_id"])
+    names = {a["id"]: a["sitename"] or a["site"] for a in articles}
+    sources = stories.copy_sources(db, row["cluster_id"])
     outlets = [
         Outlet(
             article_id=a["id"],
@@ -252,8 +280,9 @@ def _story(db: Database, row: dict[str, Any]) -> Story:
             title=a["title"],
             published=a["published"],
             fetched_at=a["fetched_at"],
+            copied_from=names.get(sources.get(a["id"], -1)),
         )
-        for a in store.cluster_articles(db, row["cluster_id"])
+        for a in articles
     ]
     first_title = outlets[0].title if outlets and outlets[0].title else None
     return Story(
@@ -289,29 +318,11 @@ def _json_list(value: str | None) -> list[Any]:
 
 def updates_for_office(db: Database, office: OfficeConfig) -> list[StoryUpdate]:
     """Stories this office already received that new outlets have carried since."""
-    rows = list(
-        db.query(
-            """
-            select d.cluster_id, d.sent_at from deliveries d
-            where d.office = ? and d.status = 'sent'
-              and exists (
-                select 1 from articles a where a.cluster_id = d.cluster_id
-                and a.id not in (select article_id from delivery_articles where office = ?))
-            order by d.cluster_id
-            """,
-            [office.id, office.id],
-        )
-    )
-    if not rows:
+    sent_at = deliveries.sent_clusters_with_untold_articles(db, office.id)
+    if not sent_at:
         return []
-    sent_at = {row["cluster_id"]: row["sent_at"] for row in rows}
     best = best_findings(db, threshold=0.0, cluster_ids=list(sent_at))
-    told = {
-        row["article_id"]
-        for row in db.query(
-            "select article_id from delivery_articles where office = ?", [office.id]
-        )
-    }
+    told = deliveries.told_articles(db, office.id)
     updates = []
     for cluster_id, row in best.items():
         story = _story(db, row)

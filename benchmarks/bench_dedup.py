@@ -3,10 +3,10 @@
 Two measurements, both deterministic from a seed:
 
 * `run(sizes, sample)`: archives of 10k / 100k / 1M articles in a temp SQLite file. The
-  filler's signatures and band keys are bulk-inserted synthetically (building a million real
-  MinHashes takes too long on two cores, and random band keys are what unrelated texts
-  produce); at each size `sample` real `StoryIndex.assign` calls (half new stories, half
-  edited copies of earlier ones, so verification runs) are timed.
+  filler's signatures, band keys and sentence keys are bulk-inserted synthetically
+  (building a million real MinHashes takes too long on two cores, and random keys are what
+  unrelated texts produce); at each size `sample` real `StoryIndex.assign` calls (half new
+  stories, half edited copies of earlier ones, so verification runs) are timed.
 * `measure_copies(originals)`: exact Jaccard/containment of each kind of copy against its
   original and of distinct same-topic texts, and the share of copies found by the LSH at
   several thresholds: what the thresholds in config/settings.yaml were chosen from.
@@ -36,6 +36,9 @@ from pantau.core import store
 from pantau.core.settings import DedupSettings, load_settings
 
 SEED = 20240610
+# Sentence keys of a filler article (two per narration sentence of a ~550-word article, as
+# extract/copies.py indexes them, capped at its MAX_KEYS).
+SENTENCE_KEYS = 40
 
 # Common Indonesian news words (written for this benchmark), most frequent first.
 VOCABULARY = """
@@ -187,7 +190,7 @@ def measure_copies(
                 ):
                     found[kind][t] += 1
         previous = original
-    report: dict[str, Any] = {"settings": settings.model_dump(exclude={"furniture_patterns"})}
+    report: dict[str, Any] = {"settings": settings.model_dump()}
     for kind, values in pairs.items():
         report[kind] = {
             "pairs": len(values),
@@ -240,26 +243,32 @@ def _grow_filler(
                     for n, i in enumerate(ids.tolist())
                 ),
             )
+    _bulk_keys(db, rng, "dedup_bands", start, stop, bands)
+    _bulk_keys(db, rng, "dedup_sentences", start, stop, SENTENCE_KEYS)
+    conn.execute("pragma journal_mode = wal")
+    conn.execute("pragma synchronous = normal")
+
+
+def _bulk_keys(db, rng: np.random.Generator, table: str, start: int, stop: int, per: int) -> None:
+    """`per` random keys for each article [start, stop) into a (key, article_id) table."""
     run_articles = 250_000  # keys sorted per run of articles: ordered writes, bounded memory
     for first in range(start, stop, run_articles):
         last = min(first + run_articles, stop)
-        keys = rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, (last - first) * bands)
-        owners = np.repeat(np.arange(first, last, dtype=np.int64), bands)
+        keys = rng.integers(np.iinfo(np.int64).min, np.iinfo(np.int64).max, (last - first) * per)
+        owners = np.repeat(np.arange(first, last, dtype=np.int64), per)
         order = np.argsort(keys)
         keys, owners = keys[order], owners[order]
         del order
         with db.atomic():
             for row in range(0, len(keys), 1_000_000):
-                conn.executemany(
-                    "insert into dedup_bands (key, article_id) values (?, ?)",
+                db.conn.executemany(
+                    f"insert into {table} (key, article_id) values (?, ?)",
                     zip(
                         keys[row : row + 1_000_000].tolist(),
                         owners[row : row + 1_000_000].tolist(),
                         strict=True,
                     ),
                 )
-    conn.execute("pragma journal_mode = wal")
-    conn.execute("pragma synchronous = normal")
 
 
 def _sample_documents(maker: TextMaker, count: int, pool: list[list[str]]) -> list[str]:
@@ -391,6 +400,9 @@ def run(
                     "cpu_us_index_mean": round(statistics.fmean(micro["index_cpu"])),
                     "us_commit_mean": round(statistics.fmean(micro["commit"])),
                     "band_rows": db.execute("select count(*) from dedup_bands").fetchone()[0],
+                    "sentence_rows": db.execute("select count(*) from dedup_sentences").fetchone()[
+                        0
+                    ],
                     "db_mb": _db_megabytes(path),
                     "assign_traced_peak_mb": round(traced_peak / 2**20, 2),
                     "rss_mb_after_assign": _rss_megabytes(),

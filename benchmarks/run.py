@@ -567,11 +567,23 @@ def main(argv: list[str] | None = None) -> None:
         console.print(f"[red]{name} failed:[/red] {error}", highlight=False)
     stages.get("profile", {}).pop("report", None)
     result = {**figures, "targets": checks, **info, "errors": errors, "stages": stages}
+    result.update(national_keys(args.out))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )
     console.print(f"wrote {args.out} in {info['runtime_s']} s", highlight=False)
+
+
+def national_keys(path: Path) -> dict[str, Any]:
+    """The national-hour figures (`make bench-national`) survive a run of the others."""
+    if not path.exists():
+        return {}
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        return {}
+    return {k: v for k, v in previous.items() if k.startswith("national_")}
 
 
 if __name__ == "__main__":

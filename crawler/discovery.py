@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import logging
 import re
-import urllib.error
-import urllib.request
-import urllib.robotparser
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from crawler import sources
-from crawler.urls import canonicalize, in_domains, registered_domain
+from crawler.naming import site_id_for, site_name
+from crawler.prober import Fetched, Prober
+from crawler.urls import SiteScope, canonicalize, fold_key
 from pantau.core.settings import PantauError, Settings, SiteConfig
 
 log = logging.getLogger(__name__)
@@ -35,21 +34,11 @@ SITEMAP_PATHS = (
     "/sitemap_news.xml",
 )
 LISTING_HINT = re.compile(r"/(kategori|category|rubrik|kanal|berita|news|indeks)(/|$)", re.I)
-PROBE_MAX_BYTES = 5 * 1024 * 1024
 MIN_PATTERN_SHARE = 0.8
-MULTI_PART_SUFFIXES = ("co.id", "or.id", "go.id", "ac.id", "web.id", "my.id", "biz.id", "sch.id")
 
 
 class DiscoveryError(PantauError):
     """The site cannot be probed at all (unreachable, not HTML)."""
-
-
-@dataclass
-class Fetched:
-    url: str
-    status: int
-    body: bytes
-    content_type: str
 
 
 @dataclass
@@ -64,82 +53,6 @@ class Discovery:
     article_pattern: str | None = None
     region: str | None = None
     problems: list[str] = field(default_factory=list)
-
-
-class Prober:
-    """Plain urllib fetches with the crawler's identity, limits and robots.txt."""
-
-    def __init__(self, settings: Settings):
-        crawl = settings.crawl
-        self.user_agent = crawl.resolved_user_agent
-        self.timeout = min(crawl.download_timeout, 20.0)
-        self.max_bytes = min(crawl.max_body_bytes, PROBE_MAX_BYTES)
-        self.obey_robots = crawl.obey_robots
-        self.robots: dict[str, urllib.robotparser.RobotFileParser] = {}
-        self.robots_bodies: dict[str, bytes] = {}
-
-    def robots_for(self, url: str) -> urllib.robotparser.RobotFileParser:
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
-        if origin not in self.robots:
-            parser = urllib.robotparser.RobotFileParser()
-            fetched = self.fetch_raw(origin + "/robots.txt")
-            body = fetched.body if fetched and fetched.status == 200 else b""
-            self.robots_bodies[origin] = body
-            parser.parse(body.decode("utf-8", errors="replace").splitlines())
-            self.robots[origin] = parser
-        return self.robots[origin]
-
-    def allowed(self, url: str) -> bool:
-        return not self.obey_robots or self.robots_for(url).can_fetch(self.user_agent, url)
-
-    def fetch(self, url: str) -> Fetched | None:
-        if not self.allowed(url):
-            log.info("robots.txt forbids %s", url)
-            return None
-        return self.fetch_raw(url)
-
-    def fetch_raw(self, url: str) -> Fetched | None:
-        request = urllib.request.Request(url, headers={"User-Agent": self.user_agent})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                body = response.read(self.max_bytes + 1)
-                if len(body) > self.max_bytes:
-                    return None
-                return Fetched(
-                    response.geturl(),
-                    response.status,
-                    body,
-                    response.headers.get("Content-Type", ""),
-                )
-        except urllib.error.HTTPError as exc:
-            return Fetched(url, exc.code, b"", "")
-        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
-            log.info("probe %s failed: %s", url, exc)
-            return None
-
-
-def site_name(body: bytes, fallback: str) -> str:
-    doc = sources.parse_html(body, fallback)
-    if doc is None:
-        return fallback
-    for meta in doc.iter("meta"):
-        if (meta.get("property") or "").lower() == "og:site_name" and meta.get("content"):
-            return str(meta.get("content")).strip()
-    title = doc.find(".//title")
-    if title is not None and title.text_content().strip():
-        return re.split(r"\s[|\-–—:]\s", title.text_content().strip())[0].strip()
-    return fallback
-
-
-def site_id_for(url: str) -> str:
-    host = registered_domain(url)
-    for suffix in (*MULTI_PART_SUFFIXES, "com", "id", "net", "org", "co", "info", "news"):
-        if host.endswith("." + suffix) and host.count(".") >= 1:
-            host = host[: -len(suffix) - 1]
-            break
-    slug = re.sub(r"[^a-z0-9]+", "-", host.lower()).strip("-")
-    return slug or "site"
 
 
 def learn_article_pattern(urls: Iterable[str]) -> str | None:
@@ -165,25 +78,28 @@ def learn_article_pattern(urls: Iterable[str]) -> str | None:
 
 
 def probe_site(url: str, settings: Settings) -> Discovery:
-    prober = Prober(settings)
+    prober = Prober(settings, SiteScope.of([url]))
     home = prober.fetch(url)
-    if home is None or home.status >= 400:
+    if home is None or not 200 <= home.status < 300:
         status = f"HTTP {home.status}" if home else "unreachable or forbidden by robots.txt"
+        if home is not None and 300 <= home.status < 400:
+            status += ", a redirect off the site: not followed"
         raise DiscoveryError(f"{url}: cannot fetch the home page ({status})")
     base = home.url
-    domains = [registered_domain(base), registered_domain(url)]
-    found = Discovery(url=base, name=site_name(home.body, registered_domain(base)))
+    scope = prober.scope
+    found = Discovery(url=base, name=site_name(home.body, base))
     probe_feeds(prober, home, found)
     probe_sitemaps(prober, base, found)
-    home_articles = sources.article_links(home.body, base, domains, None)
+    home_articles = sources.article_links(home.body, base, scope, None)
     samples = found.article_urls + home_articles
-    found.article_urls = list(dict.fromkeys(u for u in samples if in_domains(u, domains)))
+    found.article_urls = list(dict.fromkeys(u for u in samples if scope.allows(u)))
     found.article_pattern = learn_article_pattern(found.article_urls[:200])
     if not (found.feeds or found.sitemaps):
-        found.listings = [base] + listing_pages(home.body, base, domains)[:3]
+        found.listings = [base] + live_listings(prober, listing_pages(home.body, base, scope))
         if not home_articles:
             found.problems.append("no feed, no sitemap and no article links on the home page")
     found.region = guess_region(found.name)
+    found.problems += prober.problems
     return found
 
 
@@ -203,26 +119,25 @@ def probe_feeds(prober: Prober, home: Fetched, found: Discovery) -> None:
 
 
 def probe_sitemaps(prober: Prober, base: str, found: Discovery) -> None:
-    prober.robots_for(base)
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(base))
-    declared = sources.sitemaps_in_robots(prober.robots_bodies.get(origin, b""), base)
+    declared = [urljoin(base, url) for url in prober.robots_for(base).sitemaps]
     candidates = declared + [urljoin(base, path) for path in SITEMAP_PATHS]
-    covered: set[str] = set()
+    covered: set[str] = set()  # fold keys: one sitemap whatever spelling of the host names it
     for candidate in dict.fromkeys(candidates):
-        if candidate in covered:
+        if fold_key(candidate) in covered:
             continue
         fetched = prober.fetch(candidate)
         if not fetched or fetched.status != 200:
             continue
-        doc = sources.parse_sitemap(fetched.body)
+        doc = read_sitemap(fetched.body)
         if doc.kind == "unknown":
             continue
-        found.sitemaps.append(candidate)
+        found.sitemaps.append(canonicalize(candidate))
+        covered.add(fold_key(candidate))
         if doc.kind == "index":
-            covered.update(lk.url for lk in doc.links)
+            covered.update(fold_key(lk.url) for lk in doc.links)
             first = next((lk for lk in doc.links if "post" in lk.url or "news" in lk.url), None)
             if first and (child := prober.fetch(first.url)) and child.status == 200:
-                sample = sources.parse_sitemap(child.body)
+                sample = read_sitemap(child.body)
                 if sample.is_news:
                     found.news_sitemaps.append(first.url)
                 found.article_urls += [canonicalize(lk.url) for lk in sample.links[:100]]
@@ -234,14 +149,34 @@ def probe_sitemaps(prober: Prober, base: str, found: Discovery) -> None:
             break
 
 
-def listing_pages(body: bytes, base: str, domains: list[str]) -> list[str]:
+def read_sitemap(body: bytes) -> sources.SitemapDoc:
+    """A probe skips a sitemap it cannot read, a decompression bomb included."""
+    try:
+        return sources.parse_sitemap(body)
+    except sources.Oversized:
+        return sources.SitemapDoc("unknown", [])
+
+
+def live_listings(prober: Prober, candidates: list[str], wanted: int = 3) -> list[str]:
+    """Listing pages that answer now: a category link that 404s is not proposed."""
+    live = []
+    for url in candidates:
+        fetched = prober.fetch(url)
+        if fetched is not None and fetched.status == 200:
+            live.append(url)
+            if len(live) >= wanted:
+                break
+    return live
+
+
+def listing_pages(body: bytes, base: str, scope: SiteScope) -> list[str]:
     doc = sources.parse_html(body, base)
     if doc is None:
         return []
     found = []
     for href, _, _ in sources.anchors(doc, base):
         url = canonicalize(href)
-        if in_domains(url, domains) and LISTING_HINT.search(urlsplit(url).path):
+        if scope.allows(url) and LISTING_HINT.search(urlsplit(url).path):
             found.append(url)
     return list(dict.fromkeys(found))
 

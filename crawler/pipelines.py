@@ -1,14 +1,18 @@
 """Item pipelines: each does one job and drops an item with the reason it was dropped.
 
-ExtractPipeline     page bytes -> Article (multi-page articles joined), canonical URL
+ExtractPipeline     page bytes -> Article (multi-page articles joined)
+CanonicalPipeline   the URL the article is stored under (rel=canonical when trustworthy)
 SinceFilterPipeline articles published before --since are not stored
-StorePipeline       Article -> pantau.ingest.Ingestor (dedup, detection, store), counted
+StorePipeline       Article -> pantau.ingest.Ingestor (dedup, detection, store)
+
+A pipeline that does not pass an item on raises `Dropped` with its cause; the store
+extension (crawler/extensions.py) counts and records it, and counts stored items by status.
 
 Extraction and the store are CPU work (trafilatura, spaCy, MinHash, SQLite): with
 `crawl.ingest_processes` > 0 (the default) they run in worker processes
 (crawler/worker.py) and these pipelines only await the small result, so the reactor keeps
-fetching. Everything that needs the spider (its recorder, domains, known articles) stays
-here and works on that result. With 0 they run inside this process, as a debugging aid.
+fetching. Everything that needs the spider (its domains, known articles) stays here and works
+on that result. With 0 they run inside this process, as a debugging aid.
 """
 
 from __future__ import annotations
@@ -23,11 +27,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import DropItem
 from scrapy.utils.misc import load_object
 
 from crawler import sources
-from crawler.urls import canonicalize, in_domains
+from crawler.failures import Dropped
+from crawler.urls import canonicalize
 from crawler.worker import (
     ArticleSink,
     Extracted,
@@ -56,7 +60,7 @@ INGEST_FAILED = "ingest-failed"
 
 
 class _SpiderPipeline:
-    """Pipelines reach the site's spider (recorder, db, options) through the crawler."""
+    """Pipelines reach the site's spider (db, domains, options) through the crawler."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
@@ -89,10 +93,9 @@ class _IngestPipeline(_SpiderPipeline):
             pool, self.pool = self.pool, None
             await release_pool(pool)
 
-    def ingest_failed(self, url: str, exc: IngestFailed) -> DropItem:
+    def ingest_failed(self, exc: IngestFailed) -> Dropped:
         """The page was in a worker that died: counted, and fetched again next crawl."""
-        self.spider.recorder.error(url, INGEST_FAILED, str(exc))
-        return DropItem(f"{INGEST_FAILED}: {exc}", log_level="DEBUG")
+        return Dropped(INGEST_FAILED, str(exc))
 
 
 def database_file(db: Any) -> str:
@@ -103,9 +106,7 @@ def database_file(db: Any) -> str:
 
 class ExtractPipeline(_IngestPipeline):
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        spider = self.spider
-        url = item["url"]
-        job = ExtractJob(url, list(item["bodies"]))
+        job = ExtractJob(item["url"], list(item["bodies"]))
         if self.pool is None:
             await models_loaded()
         try:
@@ -113,15 +114,21 @@ class ExtractPipeline(_IngestPipeline):
                 await self.pool.run(extract_task, job) if self.pool else extract_pages(job)
             )
         except IngestFailed as exc:
-            raise self.ingest_failed(url, exc) from None
+            raise self.ingest_failed(exc) from None
         if outcome.article is None:
-            spider.recorder.error(url, "extraction-failed", outcome.error or "")
-            raise DropItem(f"extraction-failed: {outcome.error}", log_level="DEBUG")
-        article = outcome.article
-        canonical = choose_canonical(url, article.canonical_url, spider)
+            raise Dropped("extraction-failed", outcome.error or "")
+        item["article"] = outcome.article
+        return item
+
+
+class CanonicalPipeline(_SpiderPipeline):
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        spider = self.spider
+        article: Article = item["article"]
+        canonical = choose_canonical(item["url"], article.canonical_url, spider)
         known = spider.known_article(canonical)
         if known is not None:  # stored under another variant (http, no slash): update that
-            canonical = known["url"]
+            canonical = known.url
         item["article"] = replace(article, canonical_url=canonical)
         return item
 
@@ -136,7 +143,7 @@ def choose_canonical(fetched: str, declared: str | None, spider: Any) -> str:
     if not declared:
         return own
     canonical = canonicalize(declared, base=fetched)
-    if not in_domains(canonical, spider.article_domains):
+    if not spider.article_scope.allows(canonical):
         return own
     if urlsplit(canonical).path.strip("/") == "" or (
         sources.is_article_url(own, spider.site.article_pattern)
@@ -152,8 +159,7 @@ class SinceFilterPipeline(_SpiderPipeline):
         article: Article = item["article"]
         if spider.since and sources.older_than(article.published, spider.since):
             spider.mark_old_chain(item.get("chain"))
-            spider.recorder.skipped()
-            raise DropItem(f"older-than-since: {article.published:%Y-%m-%d}", log_level="DEBUG")
+            raise Dropped("older-than-since", f"{article.published:%Y-%m-%d}", failed=False)
         return item
 
 
@@ -199,7 +205,6 @@ class StorePipeline(_IngestPipeline):
         self.ingestor: ArticleSink | None = None
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        spider = self.spider
         article: Article = item["article"]
         fetched = canonicalize(item["url"])
         job = StoreJob(
@@ -226,8 +231,7 @@ class StorePipeline(_IngestPipeline):
                 else store_article(await self.in_process_ingestor(), job)
             )
         except IngestFailed as exc:
-            raise self.ingest_failed(item["url"], exc) from None
-        spider.recorder.article(result.status)
+            raise self.ingest_failed(exc) from None
         item["status"] = result.status
         item["article_id"] = result.article_id
         item.pop("bodies", None)

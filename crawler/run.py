@@ -19,6 +19,7 @@ from rich.live import Live
 from rich.table import Table
 from scrapy.crawler import CrawlerProcess
 
+from crawler.middlewares import BUDGET_SETTING
 from crawler.runs import RunRecorder
 from crawler.settings import crawl_state_dir, scrapy_settings
 from crawler.spiders.news import NewsSpider
@@ -65,18 +66,24 @@ def quiet_scrapy_logs() -> None:
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def prepare_job_dir(settings: Settings, site: SiteConfig, resume: bool) -> Path:
-    job_dir = crawl_state_dir(settings, site.id)
+def prepare_job_dir(settings: Settings, site: SiteConfig, resume: bool, db_path: Path) -> Path:
+    job_dir = crawl_state_dir(settings, site.id, db_path)
     if not resume and job_dir.exists():
         shutil.rmtree(job_dir)
     job_dir.mkdir(parents=True, exist_ok=True)
     return job_dir
 
 
-def spider_class_for(site: SiteConfig, job_dir: Path) -> type[NewsSpider]:
-    """Per-site settings (its JOBDIR) ride on a subclass, as Scrapy reads them per class."""
+def request_budget(settings: Settings, max_pages: int) -> int:
+    """Requests one site's run may send: crawl.max_requests, raised to fit --max-pages."""
+    return max(settings.crawl.max_requests, 3 * max_pages)
+
+
+def spider_class_for(site: SiteConfig, job_dir: Path, budget: int) -> type[NewsSpider]:
+    """Per-site settings (JOBDIR, budget) ride on a subclass, as Scrapy reads them per class."""
     name = "NewsSpider_" + re.sub(r"\W", "_", site.id)
-    return type(name, (NewsSpider,), {"custom_settings": {"JOBDIR": str(job_dir)}})
+    custom = {"JOBDIR": str(job_dir), BUDGET_SETTING: budget}
+    return type(name, (NewsSpider,), {"custom_settings": custom})
 
 
 def summary_of(recorder: RunRecorder) -> CrawlSummary:
@@ -127,14 +134,15 @@ def crawl_sites(
         recorder = RunRecorder(db, site.id)
         recorder.start(resumed=options.resume)
         recorders.append(recorder)
-        job_dir = prepare_job_dir(settings, site, options.resume)
+        job_dir = prepare_job_dir(settings, site, options.resume, db_path)
+        max_pages = options.max_pages or settings.crawl.max_pages
         process.crawl(
-            spider_class_for(site, job_dir),
+            spider_class_for(site, job_dir, request_budget(settings, max_pages)),
             site=site,
             recorder=recorder,
             settings_model=settings,
             since=options.since,
-            max_pages=options.max_pages or settings.crawl.max_pages,
+            max_pages=max_pages,
             backfill=options.backfill,
             conditional=not (options.since or options.backfill or options.resume),
         )

@@ -1,27 +1,35 @@
-"""Bookkeeping of one site's crawl: the crawl_runs row, per-URL errors, live counters.
+"""Bookkeeping of one site's crawl: the crawl_runs row, per-URL errors, its status.
 
-`pantau status` reads these tables to show which sites fail and since when, so every
-fetch and every failure is counted here with its cause.
+The counts live in the crawl's Scrapy stats collector (keys below); the recorder turns
+them into the crawl_runs row that `pantau status` reads to show which sites fail and
+since when. The store extension (crawler/extensions.py) drives it from Scrapy signals.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlite_utils import Database
 
-from pantau.core.store import insert_returning_id, utcnow
+from pantau.core.store import crawls
 
 log = logging.getLogger(__name__)
+
+# Stats keys: everything a run counts, kept by Scrapy's stats collector.
+PAGES_FETCHED = "pantau/pages_fetched"
+ARTICLES = "pantau/articles/"  # + new | updated | skipped
+SOURCES_OK = "pantau/sources/ok"
+SOURCES_FAILED = "pantau/sources/failed"
+FAILURES = "pantau/failures/"  # + cause
 
 # Causes that describe the crawler being polite or a link leaving the site: counted and
 # logged, but they do not make a run "partial".
 BENIGN_CAUSES = frozenset({"robots-forbidden", "offsite"})
-MAX_DETAIL = 500
 
 
 @dataclass
@@ -30,11 +38,53 @@ class RunCounts:
     articles_new: int = 0
     articles_updated: int = 0
     articles_skipped: int = 0
+    sources_ok: int = 0
+    sources_failed: int = 0
     failures: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def from_stats(cls, stats: Mapping[str, Any]) -> RunCounts:
+        return cls(
+            pages_fetched=int(stats.get(PAGES_FETCHED, 0)),
+            articles_new=int(stats.get(ARTICLES + "new", 0)),
+            articles_updated=int(stats.get(ARTICLES + "updated", 0)),
+            articles_skipped=int(stats.get(ARTICLES + "skipped", 0)),
+            sources_ok=int(stats.get(SOURCES_OK, 0)),
+            sources_failed=int(stats.get(SOURCES_FAILED, 0)),
+            failures=Counter(
+                {
+                    key.removeprefix(FAILURES): int(value)
+                    for key, value in stats.items()
+                    if key.startswith(FAILURES) and value
+                }
+            ),
+        )
 
     @property
     def serious_failures(self) -> int:
         return sum(n for cause, n in self.failures.items() if cause not in BENIGN_CAUSES)
+
+    def totals(self) -> crawls.RunTotals:
+        return crawls.RunTotals(
+            pages_fetched=self.pages_fetched,
+            articles_new=self.articles_new,
+            articles_updated=self.articles_updated,
+            articles_skipped=self.articles_skipped,
+            failure_causes=dict(self.failures),
+        )
+
+
+class StatsLike:
+    """The part of Scrapy's StatsCollector the recorder uses (a plain dict until attached)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def get_stats(self) -> dict[str, Any]:
+        return self.values
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self.values[key] = self.values.get(key, start) + count
 
 
 class RunRecorder:
@@ -43,102 +93,58 @@ class RunRecorder:
     def __init__(self, db: Database, site: str):
         self.db = db
         self.site = site
-        self.counts = RunCounts()
+        self.stats: Any = StatsLike()
         self.run_id = 0
         self.status = "running"
-        self.sources_ok = 0
-        self.sources_failed = 0
+
+    def attach(self, stats: Any) -> None:
+        """Count in the crawl's Scrapy stats collector from now on."""
+        for key, value in self.stats.get_stats().items():
+            if isinstance(value, int):
+                stats.inc_value(key, value)
+        self.stats = stats
+
+    @property
+    def counts(self) -> RunCounts:
+        return RunCounts.from_stats(self.stats.get_stats())
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.stats.inc_value(key, n, start=0)
 
     def start(self, resumed: bool = False) -> int:
-        interrupted = self.mark_interrupted()
-        self.run_id = insert_returning_id(
-            self.db,
-            "crawl_runs",
-            {
-                "site": self.site,
-                "started_at": utcnow(),
-                "status": "running",
-                "pid": os.getpid(),
-                "pages_fetched": 0,
-                "articles_new": 0,
-                "articles_updated": 0,
-                "articles_skipped": 0,
-                "failures": 0,
-                "failure_causes": "{}",
-                "error": f"resumed after run(s) {interrupted}" if resumed and interrupted else None,
-            },
-        )
+        interrupted = crawls.close_stale_runs(self.db, self.site, alive=other_process_alive)
+        note = f"resumed after run(s) {interrupted}" if resumed and interrupted else None
+        self.run_id = crawls.start_run(self.db, self.site, os.getpid(), note)
         return self.run_id
 
-    def mark_interrupted(self) -> list[int]:
-        """Runs of this site still 'running' whose process is gone were killed."""
-        stale = []
-        for row in self.db.query(
-            "select id, pid from crawl_runs where site = ? and status = 'running'", [self.site]
-        ):
-            if row["pid"] and row["pid"] != os.getpid() and process_alive(row["pid"]):
-                continue
-            stale.append(row["id"])
-            self.db.table("crawl_runs").update(
-                row["id"], {"status": "interrupted", "finished_at": utcnow()}
-            )
-        return stale
-
-    def fetched(self) -> None:
-        self.counts.pages_fetched += 1
-
-    def article(self, status: str) -> None:
-        if status == "new":
-            self.counts.articles_new += 1
-        elif status == "updated":
-            self.counts.articles_updated += 1
-        else:
-            self.counts.articles_skipped += 1
-
-    def skipped(self, n: int = 1) -> None:
-        self.counts.articles_skipped += n
-
     def error(self, url: str, cause: str, detail: str = "") -> None:
-        self.counts.failures[cause] += 1
+        self.count(FAILURES + cause)
         log.info("%s: %s %s (%s)", self.site, cause, url, detail)
-        self.db.table("crawl_errors").insert(
-            {
-                "run_id": self.run_id or None,
-                "site": self.site,
-                "url": url[:2000],
-                "cause": cause,
-                "detail": detail[:MAX_DETAIL],
-                "at": utcnow(),
-            }
-        )
+        crawls.record_error(self.db, self.run_id, self.site, url, cause, detail)
 
-    def decide_status(self) -> str:
-        if self.counts.pages_fetched == 0 or (self.sources_failed and not self.sources_ok):
-            return "failed" if self.counts.failures else "ok"
-        return "partial" if self.counts.serious_failures else "ok"
+    def progress(self) -> None:
+        if self.run_id and self.status == "running":
+            crawls.record_progress(self.db, self.run_id, self.counts.totals())
+
+    def decide_status(self, counts: RunCounts) -> str:
+        if counts.pages_fetched == 0 or (counts.sources_failed and not counts.sources_ok):
+            return "failed" if counts.failures else "ok"
+        return "partial" if counts.serious_failures else "ok"
 
     def finish(self, reason: str = "finished") -> str:
         """Close the run; a crawl stopped by a signal is 'interrupted' (resume it)."""
-        self.status = "interrupted" if reason == "shutdown" else self.decide_status()
+        counts = self.counts
+        self.status = "interrupted" if reason == "shutdown" else self.decide_status(counts)
         error = None if reason == "finished" else f"closed: {reason}"
         if self.status == "failed" and error is None:
-            causes = ", ".join(f"{c} x{n}" for c, n in self.counts.failures.most_common(3))
+            causes = ", ".join(f"{c} x{n}" for c, n in counts.failures.most_common(3))
             error = f"nothing fetched ({causes})"
-        self.db.table("crawl_runs").update(
-            self.run_id,
-            {
-                "finished_at": utcnow(),
-                "status": self.status,
-                "pages_fetched": self.counts.pages_fetched,
-                "articles_new": self.counts.articles_new,
-                "articles_updated": self.counts.articles_updated,
-                "articles_skipped": self.counts.articles_skipped,
-                "failures": sum(self.counts.failures.values()),
-                "failure_causes": json.dumps(dict(self.counts.failures), sort_keys=True),
-                "error": error,
-            },
-        )
+        crawls.finish_run(self.db, self.run_id, self.status, counts.totals(), error)
         return self.status
+
+
+def other_process_alive(pid: int) -> bool:
+    return pid != os.getpid() and process_alive(pid)
 
 
 def process_alive(pid: int) -> bool:

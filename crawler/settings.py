@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pantau.core.settings import Settings, resolve_path
+from pantau.core.settings import Settings, per_database_dir
 
 # The application's ingest pipeline (extract -> dedup -> detect -> store), named here and
 # loaded by path as Scrapy loads item pipelines: the crawler never imports the application.
@@ -25,14 +25,16 @@ def item_pipelines() -> dict[str, int]:
         return {}
     return {
         "crawler.pipelines.ExtractPipeline": 100,
+        "crawler.pipelines.CanonicalPipeline": 150,
         "crawler.pipelines.SinceFilterPipeline": 200,
         "crawler.pipelines.StorePipeline": 300,
     }
 
 
-def crawl_state_dir(settings: Settings, site_id: str) -> Path:
-    """Where a site's Scrapy job state (JOBDIR) lives between a kill and --resume."""
-    return resolve_path(settings.crawl_state_dir) / site_id
+def crawl_state_dir(settings: Settings, site_id: str, db_path: Path) -> Path:
+    """Where a site's Scrapy job state (JOBDIR) lives between a kill and --resume: beside
+    its database (`<db stem>-crawl-state/`) unless settings name a folder."""
+    return per_database_dir(settings.crawl_state_dir, db_path, "crawl-state") / site_id
 
 
 def retry_backoff_base(settings: Settings) -> float:
@@ -65,6 +67,7 @@ def scrapy_settings(settings: Settings, job_dir: Path | None = None) -> dict[str
         "RETRY_HTTP_CODES": RETRY_HTTP_CODES,
         "RETRY_GIVE_UP_LOG_LEVEL": "INFO",
         "PANTAU_RETRY_BACKOFF": retry_backoff_base(settings),
+        "PANTAU_MAX_RETRY_AFTER": crawl.max_retry_after,
         "REDIRECT_ENABLED": True,
         "REDIRECT_MAX_TIMES": crawl.redirect_max,
         "METAREFRESH_ENABLED": False,
@@ -83,10 +86,20 @@ def scrapy_settings(settings: Settings, job_dir: Path | None = None) -> dict[str
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
+            "crawler.middlewares.RequestBudgetMiddleware": 30,
             "crawler.middlewares.SchemeGuardMiddleware": 40,
             "crawler.middlewares.KnownUrlMiddleware": 45,
+            # SchemeGuardMiddleware is the one scope check (scheme, host and port).
+            "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.middlewares.RobotsMiddleware": 100,
+            "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+            "crawler.middlewares.DecompressionMiddleware": 590,
+            "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+            "crawler.middlewares.RedirectMiddleware": 600,
         },
         "ITEM_PIPELINES": item_pipelines(),
+        "EXTENSIONS": {"crawler.extensions.RunStore": 500},
         # Items in flight are bounded by bytes, not by count: CONCURRENT_ITEMS limits the
         # items processed at once from ONE response (an article callback yields one), while
         # a response stays counted in the scraper's active size until its item has left the

@@ -6,8 +6,8 @@ sitemap still works; both live here so the CLI stays thin.
 
 from __future__ import annotations
 
+import io
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from crawler import sources
-from crawler.discovery import DiscoveryError, Prober, probe_site
-from crawler.urls import canonicalize, registered_domain
+from crawler.discovery import DiscoveryError, probe_site
+from crawler.prober import Prober
+from crawler.urls import SiteScope, canonicalize
 from pantau.core.settings import ConfigError, Settings, SiteConfig, SitesFile, load_model
 
 
@@ -48,7 +51,11 @@ def check_source(prober: Prober, site: SiteConfig, kind: str, url: str) -> Sourc
     if kind == "feed":
         links = sources.parse_feed(fetched.body, fetched.url)
     elif kind == "sitemap":
-        doc = sources.parse_sitemap(fetched.body)
+        try:
+            doc = sources.parse_sitemap(fetched.body)
+        except sources.Oversized:
+            report.status = "oversize"
+            return report
         links = doc.links
         if doc.kind == "index":
             report.status = f"ok (index of {len(links)} sitemaps)"
@@ -56,10 +63,10 @@ def check_source(prober: Prober, site: SiteConfig, kind: str, url: str) -> Sourc
             report.newest = max((lk.date for lk in links if lk.date), default=None)
             return report
     else:
-        domains = [registered_domain(site.url), *site.allowed_domains]
+        scope = SiteScope.of([site.url], site.allowed_domains)
         links = [
             sources.Link(url)
-            for url in sources.article_links(fetched.body, fetched.url, domains, None)
+            for url in sources.article_links(fetched.body, fetched.url, scope, None)
         ]
     report.links = len(links)
     report.matching = sum(
@@ -72,7 +79,8 @@ def check_source(prober: Prober, site: SiteConfig, kind: str, url: str) -> Sourc
 
 def check_site(site: SiteConfig, settings: Settings) -> list[SourceReport]:
     """Fetch every configured source now and say what it yields."""
-    prober = Prober(settings)
+    declared = [site.url, *site.feeds, *site.sitemaps, *site.listings]
+    prober = Prober(settings, SiteScope.of(declared, site.allowed_domains))
     reports = [check_source(prober, site, "feed", url) for url in site.feeds]
     reports += [check_source(prober, site, "sitemap", url) for url in site.sitemaps]
     listings = site.listings or ([] if site.feeds or site.sitemaps else [site.url])
@@ -105,22 +113,38 @@ def entry_yaml(site: SiteConfig) -> str:
     return "".join("  " + line if line.strip() else line for line in text.splitlines(True))
 
 
+def round_trip_yaml() -> YAML:
+    """ruamel.yaml in round-trip mode: the operator's comments and layout are kept."""
+    handler = YAML(typ="rt")
+    handler.indent(mapping=2, sequence=4, offset=2)
+    handler.width = 100
+    handler.preserve_quotes = True
+    return handler
+
+
 def add_site_entry(path: Path, site: SiteConfig) -> None:
     """Append an entry to sites.yaml keeping the operator's comments; validate first."""
     text = path.read_text(encoding="utf-8") if path.exists() else "sites: []\n"
     existing = load_model(path, SitesFile, yaml.safe_load(text) or {}).sites
     if any(s.id == site.id for s in existing):
         raise ConfigError(f"{path}: a site with id {site.id!r} already exists")
-    block = entry_yaml(site)
-    if re.search(r"^sites:\s*\[\]\s*(#.*)?$", text, re.M):
-        replacement = "sites:\n" + block.rstrip("\n")
-        new_text = re.sub(
-            r"^sites:\s*\[\]\s*(#.*)?$", lambda _: replacement, text, count=1, flags=re.M
-        )
-    elif re.search(r"^sites:\s*(#.*)?$", text, re.M):
-        new_text = text.rstrip("\n") + "\n" + block
-    else:
-        new_text = text.rstrip("\n") + "\nsites:\n" + block
+    handler = round_trip_yaml()
+    document = handler.load(text)
+    if not isinstance(document, CommentedMap):
+        document = CommentedMap()
+    entries = document.get("sites")
+    if not isinstance(entries, CommentedSeq) or not entries:
+        # `sites: []` (or none): a block list from now on, keeping the line's comment.
+        block = CommentedSeq()
+        if isinstance(entries, CommentedSeq) and entries.ca.comment:
+            block.ca.comment = entries.ca.comment
+        document["sites"] = entries = block
+    entries.append(CommentedMap(entry_dict(site)))
+    out = io.StringIO()
+    handler.dump(document, out)
+    new_text = out.getvalue()
+    if not new_text.endswith("\n"):
+        new_text += "\n"
     load_model(path, SitesFile, yaml.safe_load(new_text))
     write_atomically(path, new_text)
 

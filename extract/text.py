@@ -5,20 +5,21 @@ title, author and site name are read with trafilatura's metadata helpers. Region
 add things it does not know: dates printed as "Rabu, 24 April 2024 13:00 WIB" or "24/04/24", JSON-LD
 NewsArticle blocks with the exact publication time, "Baca juga:" links and share widgets
 inside the body, the same body printed twice (print versions), wrong charset
-declarations. The knowledge for that (month names, zones, furniture lines) lives in
-config/extraction.yaml.
+declarations. The knowledge for that lives in config/extraction.yaml (month names, zones) and
+config/furniture.yaml (furniture lines).
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -41,13 +42,9 @@ from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import HTML_PARSER, INVALID_XML_CHARS, load_html, repair_faulty_html
 
 from extract.models import Article, Page
-from pantau.core.settings import (
-    DEFAULT_CONFIG_DIR,
-    PantauError,
-    StrictModel,
-    config_dir,
-    load_model,
-)
+from pantau.core.calendar import Zones, load_zones, parse_iso
+from pantau.core.knowledge import config_file, is_furniture, load_furniture
+from pantau.core.settings import PantauError, StrictModel, load_model
 
 ARTICLE_TYPES = {
     "newsarticle",
@@ -72,7 +69,6 @@ PUBLISHED_META = (
 )
 DATE_CLASS = re.compile(r"date|time|tanggal|waktu|posted|publish|meta|byline|jam", re.I)
 CHARSET_META = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([a-zA-Z0-9_\-]+)""", re.I)
-ISO_OFFSET = re.compile(r"([+-]\d{2})(\d{2})$")
 MAX_HTML_CHARS = 3_000_000
 # py3langid's cost grows with the text; two paragraphs tell Indonesian from the rest (800
 # characters give the same language as 1,500 on all 450 fixture and corpus pages, in a third
@@ -99,28 +95,27 @@ class ExtractionError(PantauError):
 
 class ExtractionConfig(StrictModel):
     months: dict[int, list[str]]
-    timezones: dict[str, int]
-    default_timezone: str = "WIB"
-    furniture: list[str] = []
     min_repeated_chars: int = Field(40, ge=1)
     min_text_chars: int = Field(80, ge=0)
 
 
 class ExtractionRules:
-    """Compiled form of config/extraction.yaml."""
+    """Compiled form of config/extraction.yaml, with the time zones and furniture patterns."""
 
-    def __init__(self, config: ExtractionConfig):
+    def __init__(
+        self, config: ExtractionConfig, zones: Zones, furniture: tuple[re.Pattern[str], ...] = ()
+    ):
         self.config = config
+        self.zones = zones
+        self.furniture = furniture
         self.month_of = {name: n for n, names in config.months.items() for name in names}
-        self.zones = {name.upper(): hours for name, hours in config.timezones.items()}
-        self.furniture = [re.compile(p, re.I) for p in config.furniture]
         months = "|".join(sorted(self.month_of, key=len, reverse=True))
-        zones = "|".join(sorted(self.zones, key=len, reverse=True))
+        names = "|".join(sorted(zones.offsets, key=len, reverse=True))
         clock = (
             r"(?:\s*[,|/\-–]?\s*(?:pukul|jam|pkl\.?)?\s*"
             r"(?<![\d.:])(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?![\d]))?"
         )
-        zone = rf"\s*(?:({zones})\b)?"
+        zone = rf"\s*(?:({names})\b)?"
         self.named_date = re.compile(
             rf"\b(\d{{1,2}})\s+({months})\.?,?\s+(\d{{4}}){clock}{zone}", re.I
         )
@@ -133,19 +128,16 @@ class ExtractionRules:
         )
 
     def zone(self, name: str | None) -> timezone:
-        hours = self.zones.get((name or self.config.default_timezone).upper(), 7)
-        return timezone(timedelta(hours=hours))
+        return self.zones.of(name)
 
     def is_furniture(self, line: str) -> bool:
-        return any(p.search(line) for p in self.furniture)
+        return is_furniture(line, self.furniture)
 
 
 @lru_cache(maxsize=4)
 def load_rules(directory: Path | None = None) -> ExtractionRules:
-    path = config_dir(directory) / "extraction.yaml"
-    if not path.exists():
-        path = DEFAULT_CONFIG_DIR / "extraction.yaml"
-    return ExtractionRules(load_model(path, ExtractionConfig))
+    config = load_model(config_file("extraction.yaml", directory), ExtractionConfig)
+    return ExtractionRules(config, load_zones(directory), load_furniture(directory).article)
 
 
 # --- language -----------------------------------------------------------------------
@@ -209,25 +201,30 @@ def parse_indonesian_date(text: str, rules: ExtractionRules | None = None) -> da
     return min(candidates, key=lambda c: c[0])[1] if candidates else None
 
 
-def parse_iso_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    text = ISO_OFFSET.sub(r"\1:\2", text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return moment
-
-
 # --- decoding -----------------------------------------------------------------------
 
 
+# Byte-order marks, longest first (the UTF-32 LE mark starts with the UTF-16 LE one).
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# How much of a file is looked at to tell text from binary data, and the share of control
+# or undecodable characters in it beyond which it is not text.
+SNIFF_CHARS = 8192
+MAX_NON_TEXT_SHARE = 0.1
+_NON_TEXT = re.compile(r"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f\ufffd]")
+
+
 def decode_html(raw: bytes) -> str:
-    """Bytes -> text, trusting valid UTF-8 over a declaration (which is often wrong)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+    """Bytes -> text: a byte-order mark decides; else valid UTF-8 beats a declaration
+    (which is often wrong), and the declaration beats cp1252."""
+    for bom, encoding in BOMS:
+        if raw.startswith(bom):
+            return raw[len(bom) :].decode(encoding, errors="replace")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -340,7 +337,7 @@ def json_ld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:
             continue
         found = {
             "headline": entry.get("headline") or entry.get("name"),
-            "published": parse_iso_datetime(entry.get("datePublished")),
+            "published": parse_iso(entry.get("datePublished"), naive=None),
             "author": ", ".join(dict.fromkeys(_author_names(entry.get("author")))) or None,
         }
         if kinds - {"webpage"} or not best:
@@ -361,18 +358,13 @@ def meta_contents(tree: lxml.html.HtmlElement) -> dict[str, str]:
     return found
 
 
-def meta_content(tree: lxml.html.HtmlElement, names: Iterable[str]) -> str | None:
-    contents = meta_contents(tree)
-    return next((contents[name] for name in names if name in contents), None)
-
-
 def meta_published(tree: lxml.html.HtmlElement) -> datetime | None:
     contents = meta_contents(tree)
     for name in PUBLISHED_META:
-        if moment := parse_iso_datetime(contents.get(name)):
+        if moment := parse_iso(contents.get(name), naive=None):
             return moment
     for element in tree.iter("time"):
-        if moment := parse_iso_datetime(element.get("datetime")):
+        if moment := parse_iso(element.get("datetime"), naive=None):
             return moment
     return None
 
@@ -531,11 +523,8 @@ def extract_article(html: str | bytes, url: str) -> Article:
 
 def _day_date(value: str | None, rules: ExtractionRules) -> datetime | None:
     """htmldate gives a day only: noon in the default zone keeps the day right."""
-    if not value:
-        return None
-    try:
-        day = datetime.fromisoformat(value)
-    except ValueError:
+    day = parse_iso(value, naive=None)
+    if day is None:
         return None
     return day.replace(hour=day.hour or 12, tzinfo=day.tzinfo or rules.zone(None))
 
@@ -546,21 +535,40 @@ def join_pages(pages: list[Article]) -> Article:
     return replace(first, text=clean_text("\n".join(page.text for page in pages)))
 
 
+def is_binary(text: str) -> bool:
+    """Decoded bytes that are not text: a NUL, or many control or undecodable characters.
+
+    A text file (in any encoding `decode_html` reads) has neither; an executable, an image
+    or an archive has NULs or, decoded as text, a control character every few bytes.
+    """
+    sample = text[:SNIFF_CHARS]
+    if "\x00" in sample:
+        return True
+    return len(_NON_TEXT.findall(sample)) > MAX_NON_TEXT_SHARE * len(sample)
+
+
 def read_document(path: Path, site: str = "local") -> tuple[Page, Article]:
-    """A local .html file, or a .txt file: title line, blank line, body."""
+    """A local .html file, or a .txt file: title line, blank line, body.
+
+    Binary content and empty files are refused with the file's name, before any of the
+    costlier work (the caller may not have loaded the detector yet).
+    """
+    suffix = path.suffix.lower()
+    if suffix not in {".html", ".htm", ".txt"}:
+        raise ExtractionError(f"{path}: not an .html or .txt file")
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ExtractionError(f"{path}: cannot read ({exc.strerror})") from None
-    url = path.resolve().as_uri()
-    page = Page(url=url, html=raw, site=site, fetched_at=datetime.now(UTC), source="file")
-    if path.suffix.lower() in {".html", ".htm"}:
-        return page, extract_article(raw, url)
-    if path.suffix.lower() != ".txt":
-        raise ExtractionError(f"{path}: not an .html or .txt file")
-    text = decode_html(raw).replace("\r\n", "\n")
-    title, _, body = text.strip().partition("\n")
-    body = body.strip() or title
+    text = decode_html(raw)
     if not text.strip():
         raise ExtractionError(f"{path}: empty file")
+    if is_binary(text):
+        raise ExtractionError(f"{path}: binary content, not a text or HTML file")
+    url = path.resolve().as_uri()
+    page = Page(url=url, html=raw, site=site, fetched_at=datetime.now(UTC), source="file")
+    if suffix in {".html", ".htm"}:
+        return page, extract_article(text, url)
+    title, _, body = text.replace("\r\n", "\n").strip().partition("\n")
+    body = body.strip() or title
     return page, Article(url=url, title=title.strip(), text=body, lang=detect_language(body))

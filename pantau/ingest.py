@@ -107,7 +107,4 @@ class Ingestor:
         """The same text again: only the fetch validators (ETag, dates) are refreshed."""
         if extra:
             store.update_article(self.db, article_id, extra)
-        row = self.db.execute(
-            "select cluster_id from articles where id = ?", [article_id]
-        ).fetchone()
-        return IngestResult(article_id, "unchanged", row[0] if row else None, None)
+        return IngestResult(article_id, "unchanged", store.cluster_of(self.db, article_id), None)

@@ -33,7 +33,7 @@ import hashlib
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +64,10 @@ class Fault:
     content_type: send this Content-Type instead (e.g. a wrong charset declaration).
     huge_bytes: stream a body of this many bytes of filler HTML (with Content-Length unless
       chunked=True, which sends it without a length, as a misbehaving CMS would).
+    headers: extra response headers (Retry-After, Content-Encoding...), sent with `status`
+      answers and with `body`.
+    body: answer 200 with these bytes, or with what this function of the query string
+      returns (an endless ?page=N listing, a generator of sitemaps).
     """
 
     status: int | None = None
@@ -73,6 +77,8 @@ class Fault:
     content_type: str | None = None
     huge_bytes: int = 0
     chunked: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | Callable[[str], bytes] | None = None
     hits: int = field(default=0, init=False)
 
 
@@ -82,6 +88,7 @@ class Hit:
     query: str
     headers: dict[str, str]
     status: int
+    at: float = 0.0  # time.monotonic() when answered
 
 
 class LoopbackSite(str):
@@ -166,7 +173,8 @@ class _Handler(BaseHTTPRequestHandler):
         fault = fault or self.server.faults.get(path)
         status = self._respond(path, query, fault, head)
         with self.server.lock:
-            self.server.hits.append(Hit(path, query, dict(self.headers.items()), status))
+            hit = Hit(path, query, dict(self.headers.items()), status, time.monotonic())
+            self.server.hits.append(hit)
 
     def _respond(self, path: str, query: str, fault: Fault | None, head: bool) -> int:
         if fault is not None:
@@ -176,7 +184,8 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.delay:
                 time.sleep(fault.delay)
             if fault.status is not None and (fault.times == 0 or hit_number <= fault.times):
-                return self._send(fault.status, b"<html><body>error</body></html>", "text/html")
+                error = b"<html><body>error</body></html>"
+                return self._send(fault.status, error, "text/html", fault.headers)
             if fault.redirect is not None:
                 location = fault.redirect
                 if location.startswith("/"):
@@ -184,6 +193,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(302, b"", "text/html", {"Location": location})
             if fault.huge_bytes:
                 return self._send_huge(fault)
+            if fault.body is not None:
+                body = fault.body(query) if callable(fault.body) else fault.body
+                body = body.replace(b"{{BASE}}", self.server.base.encode())
+                content_type = fault.content_type or "text/html; charset=utf-8"
+                return self._send(200, b"" if head else body, content_type, fault.headers)
         name = self.server.resolve(path, query)
         if name is None and not path.endswith("/") and self.server.resolve(path + "/", ""):
             # As WordPress does: /slug -> 301 /slug/ (keeping the query).

@@ -69,7 +69,7 @@ class _Handler:
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         if address.lower() in {a.lower() for a in self.server.refuse}:
-            return "550 5.1.1 mailbox unavailable"
+            return self.server.refusal
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -102,6 +102,7 @@ class SmtpServer:
         drop_during_data: bool = False,
         tls: str | None = None,
         certificate: tuple[Path, Path] | None = None,
+        refusal: str = "550 5.1.1 mailbox unavailable",
     ):
         """tls: None, "starttls" (offered and required) or "tls" (implicit, as on port 465);
         certificate: (cert, key) PEM files for either."""
@@ -110,6 +111,7 @@ class SmtpServer:
         self.certificate = certificate
         self.port = port or free_port()
         self.refuse: set[str] = set(refuse or ())
+        self.refusal = refusal  # the reply to a refused recipient
         self.users = users
         self.messages: list[Received] = []
         self.lock = threading.Lock()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,11 +76,35 @@ def test_digest_sends_through_the_server_named_in_the_environment(config, stored
     assert len(server.messages) == 1
 
 
+def test_an_smtp_reply_in_brackets_is_shown_as_text_by_digest_and_digest_log(
+    config, stored, monkeypatch
+):
+    reply = "550 5.1.1 [humas] ditolak [/] [link=http://x.example]klik[/link]"
+    with SmtpServer(refuse={"humas@ri.example.id"}, refusal=reply) as server:
+        monkeypatch.setenv("PANTAU_SMTP_PORT", str(server.port))
+        sent = invoke("digest", "--office", "ri", "--offices", OFFICES, "--db", str(stored))
+    logged = invoke("digest-log", "--db", str(stored))
+    assert sent.exit_code == 0, sent.output
+    assert "1 sent" in sent.output and "[humas]" in sent.output
+    assert logged.exit_code == 0, logged.output
+    assert "[humas]" in logged.output and "[/]" in logged.output
+
+
 def test_digest_exits_1_when_an_office_could_not_be_sent(config, stored, monkeypatch):
     monkeypatch.setenv("PANTAU_SMTP_PORT", str(free_port()))
     result = invoke("digest", "--office", "prov-17", "--offices", OFFICES, "--db", str(stored))
     assert result.exit_code == 1
     assert "failed" in result.output
+
+
+def test_times_an_operator_reads_are_in_the_digest_zone_and_named(config, stored, monkeypatch):
+    monkeypatch.setenv("PANTAU_SMTP_PORT", str(free_port()))
+    monkeypatch.setenv("COLUMNS", "300")
+    failed = invoke("digest", "--office", "prov-17", "--offices", OFFICES, "--db", str(stored))
+    logged = invoke("digest-log", "--db", str(stored))
+    assert re.search(r"retry after \d{4}-\d\d-\d\d \d\d:\d\d WIB", failed.output), failed.output
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d WIB", logged.output), logged.output
+    assert "+00:00" not in failed.output + logged.output
 
 
 def test_since_takes_a_date(config, stored, tmp_path, monkeypatch):

@@ -6,17 +6,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from test_alerts_support import fixture_offices, office
 
 from alerts.offices import (
     covers,
     generate_offices,
-    invalid_addresses,
     offices_yaml,
-    ready_offices,
     recipients,
 )
-from pantau.core.settings import OfficeConfig, OfficesFile, load_model
+from pantau.core.settings import ConfigError, OfficeConfig, OfficesFile, load_model
 
 
 @dataclass(frozen=True)
@@ -76,10 +75,10 @@ def test_generate_lists_ri_then_each_province_followed_by_its_kabupaten_kota():
     assert offices[1].regions == ["17"] and offices[2].regions == ["17.08"]
 
 
-def test_generated_offices_have_no_recipients_and_are_all_skipped():
-    ready, skipped = ready_offices(generate_offices(PROVINCES, REGENCIES))
-    assert ready == []
-    assert len(skipped) == 6
+def test_generated_offices_have_no_recipients_yet():
+    offices = generate_offices(PROVINCES, REGENCIES)
+    assert len(offices) == 6
+    assert all(recipients(office) == [] for office in offices)
 
 
 def test_generated_yaml_loads_back_as_a_valid_offices_file(tmp_path: Path):
@@ -113,18 +112,31 @@ def test_recipients_are_to_then_cc_each_once_as_bare_addresses():
         "staf@kepahiang.example.id",
         "arsip@kepahiang.example.id",
     ]
-    assert invalid_addresses(entry) == []
 
 
-def test_a_malformed_address_is_reported():
-    entry = OfficeConfig(
-        id="x", name="X", level="ri", to=["ok@example.id", "no-at-sign", "a@b.id\nBcc: x@y.id"]
-    )
-    assert invalid_addresses(entry) == ["no-at-sign", "a@b.id\nBcc: x@y.id"]
+@pytest.mark.parametrize(
+    "address, problem",
+    [
+        ("no-at-sign", "must have an @-sign"),
+        ("a@b.id\nBcc: x@y.id", "line feed characters are not allowed"),
+        ("Ketua <ketua@kepahiang>", "It should have a period"),
+    ],
+)
+def test_a_malformed_address_fails_at_load_naming_the_office(tmp_path: Path, address, problem):
+    offices = [
+        {"id": "ri", "name": "Bawaslu RI", "level": "ri", "to": ["ri@example.id"]},
+        {"id": "kab-17.08", "name": "X", "level": "kabkota", "to": ["ok@example.id", address]},
+    ]
+    path = tmp_path / "offices.yaml"
+    path.write_text(yaml.safe_dump({"offices": offices}), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_model(path, OfficesFile)
+    assert str(err.value).startswith(f"{path}: offices[1] (id 'kab-17.08').to[1]:")
+    assert "value is not a valid email address" in str(err.value)
+    assert problem in str(err.value)
 
 
 def test_the_shipped_offices_yaml_is_valid():
     from pantau.core.settings import load_offices
 
-    for entry in load_offices():
-        assert invalid_addresses(entry) == []
+    assert load_offices()

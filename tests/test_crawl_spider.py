@@ -5,8 +5,11 @@ What to request, what to skip as known, when to re-fetch conditionally, how far 
 
 from __future__ import annotations
 
+import asyncio
+import gzip
+import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +17,11 @@ import pytest
 import scrapy
 from conftest import FIXTURES
 from scrapy.http import HtmlResponse, Response, XmlResponse
+from scrapy.utils.test import get_crawler
 
+from crawler import runs
 from crawler.runs import RunRecorder
+from crawler.settings import scrapy_settings
 from crawler.spiders.news import NewsSpider
 from pantau.core import store
 from pantau.core.settings import Settings, SiteConfig
@@ -47,7 +53,10 @@ def make_spider(db_path: Path) -> Iterator[Any]:
             sitemaps=[BASE + "/sitemap_index.xml"],
             listings=options.pop("listings", []),
         )
-        return NewsSpider(site=site, recorder=recorder, settings_model=Settings(), **options)
+        crawler = get_crawler(NewsSpider, scrapy_settings(Settings()))
+        return NewsSpider.from_crawler(
+            crawler, site=site, recorder=recorder, settings_model=Settings(), **options
+        )
 
     yield make
     for db in opened:
@@ -301,17 +310,20 @@ def recorder_for(db_path: Path) -> RunRecorder:
     return recorder
 
 
+def fetched_one_page(recorder: RunRecorder) -> None:
+    recorder.count(runs.PAGES_FETCHED)
+    recorder.count(runs.SOURCES_OK)
+
+
 def test_a_run_with_pages_and_no_failures_is_ok(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.fetched()
-    recorder.sources_ok = 1
+    fetched_one_page(recorder)
     assert recorder.finish() == "ok"
 
 
 def test_a_run_with_some_failures_is_partial_and_names_causes(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.fetched()
-    recorder.sources_ok = 1
+    fetched_one_page(recorder)
     recorder.error(WP1, "http-500", "HTTP 500")
     assert recorder.finish() == "partial"
     row = recorder.db.execute("select failure_causes from crawl_runs").fetchone()
@@ -320,22 +332,21 @@ def test_a_run_with_some_failures_is_partial_and_names_causes(db_path: Path) -> 
 
 def test_robots_and_offsite_skips_alone_do_not_make_a_run_partial(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.fetched()
-    recorder.sources_ok = 1
+    fetched_one_page(recorder)
     recorder.error(WP1, "robots-forbidden")
     assert recorder.finish() == "ok"
 
 
 def test_a_run_where_every_source_failed_is_failed(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.sources_failed = 2
+    recorder.count(runs.SOURCES_FAILED, 2)
     recorder.error(BASE + "/feed/", "dns")
     assert recorder.finish() == "failed"
 
 
 def test_a_crawl_stopped_by_a_signal_is_interrupted(db_path: Path) -> None:
     recorder = recorder_for(db_path)
-    recorder.fetched()
+    recorder.count(runs.PAGES_FETCHED)
     assert recorder.finish("shutdown") == "interrupted"
 
 
@@ -353,3 +364,197 @@ def test_a_run_left_open_by_a_dead_process_is_marked_interrupted(db_path: Path) 
         str(stale)
         in db.execute("select error from crawl_runs where id = ?", [recorder.run_id]).fetchone()[0]
     )
+
+
+# --- nothing endless -------------------------------------------------------------------
+
+
+def index_of(*locs: str) -> bytes:
+    entries = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
+    return (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{entries}</sitemapindex>"
+    ).encode()
+
+
+def test_a_sitemap_index_that_lists_itself_is_not_fetched_again(make_spider: Any) -> None:
+    spider = make_spider()
+    index = BASE + "/sitemap_index.xml"
+    list(spider.source_requests())  # the run starts by requesting the configured index
+    assert requested(spider.parse_sitemap(respond(index, index_of(index)))) == []
+
+
+def test_a_cycle_of_sitemap_indexes_ends(make_spider: Any) -> None:
+    spider = make_spider(backfill=True)
+    one, two = BASE + "/a-sitemap.xml", BASE + "/b-sitemap.xml"
+    assert requested(spider.parse_sitemap(respond(one, index_of(two)))) == [two]
+    assert requested(spider.parse_sitemap(respond(two, index_of(one)))) == [one]
+    assert requested(spider.parse_sitemap(respond(one, index_of(two)))) == []
+
+
+def test_sitemap_indexes_nested_past_the_depth_limit_are_recorded_not_read(make_spider: Any):
+    spider = make_spider(backfill=True)
+    deep = BASE + "/deep-sitemap.xml?n=3"
+    response = respond(deep, index_of(BASE + "/deep-sitemap.xml?n=4"), {"sitemap_depth": 3})
+    assert requested(spider.parse_sitemap(response)) == []
+    assert spider.recorder.counts.failures == {"sitemap-depth": 1}
+
+
+def endless_listing_page(number: int) -> bytes:
+    """Every ?page=N lists the same two articles and links ?page=N+1."""
+    return (
+        f'<html><head><link rel="next" href="/indeks/?page={number + 1}"></head><body>'
+        '<a href="/read/pj-bupati-larang-pejabat-pasang-foto-bersama-calon/">a</a>'
+        '<a href="/read/kepala-kampung-diminta-tidak-berpihak/">b</a></body></html>'
+    ).encode()
+
+
+def test_a_backfill_listing_page_that_repeats_what_was_seen_ends_the_walk(make_spider: Any):
+    spider = make_spider(backfill=True)
+    meta = {"chain": BASE + "/indeks/", "depth": 1}
+    first = requested(
+        spider.parse_listing(respond(BASE + "/indeks/", endless_listing_page(1), meta))
+    )
+    assert first[-1] == BASE + "/indeks/?page=2"
+    page2 = respond(BASE + "/indeks/?page=2", endless_listing_page(2), {**meta, "depth": 2})
+    assert requested(spider.parse_listing(page2)) == []
+
+
+def test_a_run_stopped_by_its_request_budget_records_the_cause(make_spider: Any) -> None:
+    from crawler.extensions import RunStore
+
+    spider = make_spider()
+    spider.recorder.count(runs.PAGES_FETCHED)
+    spider.recorder.count(runs.SOURCES_OK)
+    RunStore(spider.crawler).spider_closed(spider, "request-budget")
+    row = spider.db.execute("select status, failure_causes from crawl_runs").fetchone()
+    assert row == ("partial", '{"request-budget": 1}')
+
+
+def test_every_site_run_has_a_request_budget(tmp_path: Path) -> None:
+    from crawler.run import request_budget, spider_class_for
+
+    site = SiteConfig(id="sukamaju", name="Sukamaju Pos", url=BASE + "/")
+    spider_class = spider_class_for(site, tmp_path, request_budget(Settings(), 500))
+    assert spider_class.custom_settings["PANTAU_REQUEST_BUDGET"] == 5000
+
+
+# --- nobody let in ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://sukamaju.test:8080/2024/04/24/lain/",  # the same host on another port
+        "https://lain.test/2024/04/24/lain/",  # another host
+        "ftp://sukamaju.test/2024/04/24/lain/",
+    ],
+)
+def test_no_request_leaves_the_site_redirects_included(make_spider: Any, url: str) -> None:
+    from crawler.failures import NotHttp, Offsite
+    from crawler.middlewares import SchemeGuardMiddleware
+
+    spider = make_spider()
+    spider.crawler.spider = spider
+    guard = SchemeGuardMiddleware(spider.crawler)
+    redirected = scrapy.Request(url, meta={"redirect_urls": [WP1], "article": True})
+    with pytest.raises((Offsite, NotHttp)):
+        guard.process_request(redirected)
+    guard.process_request(scrapy.Request(WP1, meta={"article": True}))  # the site's own
+
+
+def test_an_article_with_invalid_utf8_is_handed_on_as_utf8_without_mojibake(
+    make_spider: Any,
+) -> None:
+    spider = make_spider()
+    body = "<html><body><p>Camat – “netral”</p></body></html>".encode() + b"\xc3("
+    response = HtmlResponse(
+        url=WP1,
+        body=body,
+        headers={"Content-Type": "text/html; charset=utf-8"},
+        request=scrapy.Request(WP1),
+    )
+    (item,) = list(spider.parse_article(response))
+    assert "Camat – “netral”" in item["bodies"][0].decode("utf-8")
+
+
+# --- Retry-After -----------------------------------------------------------------------
+
+
+def unavailable(retry_after: str, status: int = 503) -> Response:
+    return Response(
+        WP1, status=status, headers={"Retry-After": retry_after}, request=scrapy.Request(WP1)
+    )
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date() -> None:
+    from email.utils import format_datetime
+
+    from crawler.middlewares import retry_after
+
+    assert retry_after(unavailable("7")) == 7.0
+    assert retry_after(unavailable("7", status=429)) == 7.0
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True)
+    assert 50 < (retry_after(unavailable(soon)) or 0) <= 60
+    assert retry_after(unavailable("7", status=500)) is None
+
+
+def test_a_503_retry_waits_as_long_as_retry_after_asks(make_spider: Any) -> None:
+    from crawler.middlewares import BackoffRetryMiddleware
+
+    spider = make_spider()
+    spider.crawler.spider = spider
+    retry = BackoffRetryMiddleware(spider.crawler)
+    started = time.monotonic()
+    result = asyncio.run(retry.process_response(scrapy.Request(WP1), unavailable("1")))
+    assert isinstance(result, scrapy.Request)
+    assert time.monotonic() - started >= 1.0
+
+
+def test_retry_after_is_bounded_by_the_setting(make_spider: Any) -> None:
+    from crawler.middlewares import BackoffRetryMiddleware
+
+    spider = make_spider()
+    retry = BackoffRetryMiddleware(spider.crawler)
+    assert retry.delay(scrapy.Request(WP1), asked=86_400) == Settings().crawl.max_retry_after
+
+
+def test_the_next_crawl_of_a_site_that_asked_for_a_pause_waits(make_spider: Any) -> None:
+    from crawler.extensions import RunStore
+
+    first = make_spider()
+    RunStore(first.crawler).retry_after_noted(first, seconds=120)
+    later = make_spider()
+    assert 100 < later.asked_wait() <= 120
+    assert later.asked_wait(now=datetime.now(UTC) + timedelta(hours=1)) == 0
+
+
+# --- honest records --------------------------------------------------------------------
+
+
+def test_a_running_crawl_records_its_progress_as_it_goes(make_spider: Any) -> None:
+    from crawler.extensions import RunStore
+
+    spider = make_spider()
+    spider.recorder.count(runs.PAGES_FETCHED, 152)
+    RunStore(spider.crawler).response_received(spider)
+    row = spider.db.execute("select status, pages_fetched from crawl_runs").fetchone()
+    assert row == ("running", 152)
+
+
+def test_a_decompression_bomb_is_recorded_as_oversize(make_spider: Any) -> None:
+    from twisted.python.failure import Failure
+
+    from crawler.failures import classify
+    from crawler.middlewares import DecompressionMiddleware
+
+    spider = make_spider()
+    middleware = DecompressionMiddleware.from_crawler(spider.crawler)
+    middleware.open_spider(spider)
+    bomb = gzip.compress(b"\0" * (Settings().crawl.max_body_bytes + 1))
+    response = Response(
+        WP1, body=bomb, headers={"Content-Encoding": "gzip"}, request=scrapy.Request(WP1)
+    )
+    with pytest.raises(Exception) as refused:
+        middleware.process_response(response.request, response)
+    assert classify(Failure(refused.value))[0] == "oversize"

@@ -15,7 +15,7 @@ from test_demo_site import free_port_base
 
 from alerts.selection import best_findings
 from pantau.core import store
-from pantau.demo import load_demo
+from pantau.demo.data import load_demo
 
 PROJECT = Path(__file__).resolve().parent.parent
 PANTAU = Path(sys.executable).parent / "pantau"
@@ -149,3 +149,22 @@ def test_second_run_finds_everything_known_and_delivers_nothing(two_runs):
     with sqlite3.connect(tmp_path / "pantau.db") as conn:
         runs = conn.execute("select articles_new from crawl_runs order by id").fetchall()
     assert sum(n for (n,) in runs[len(runs) // 2 :]) == 0
+
+
+@pytest.mark.slow
+def test_the_demo_says_how_to_open_the_workspace_with_a_working_demo_account(two_runs):
+    from pantau.commands.workspace import DEMO_EMAIL, DEMO_PASSWORD
+    from pantau.core.store import accounts
+
+    tmp_path, first, second = two_runs
+    assert (
+        "pantau serve --db" in first.stdout and "--offices data/demo/offices.yaml" in first.stdout
+    )
+    assert f"{DEMO_EMAIL} / {DEMO_PASSWORD}" in second.stdout
+    db = store.open_db(tmp_path / "pantau.db")
+    try:
+        account = accounts.log_in(db, DEMO_EMAIL, DEMO_PASSWORD).account
+    finally:
+        db.close()
+    assert account is not None
+    assert account.office in {office.id for office in load_demo().offices}

@@ -17,7 +17,9 @@ import lxml.html
 import pytest
 from lokal import wilayah
 
-from pantau.demo import DemoError, build_sites, load_demo, serving, smtp_sink, tanggal
+from pantau.demo.data import DemoError, load_demo
+from pantau.demo.servers import serving, smtp_sink
+from pantau.demo.site import build_sites, tanggal
 
 SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 INDONESIAN_DATE = re.compile(

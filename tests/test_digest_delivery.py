@@ -20,6 +20,7 @@ from test_alerts_support import (
 
 from alerts import ledger
 from alerts.digest import DigestError, run_digests
+from alerts.offices import recipients
 from alerts.selection import select_for_office
 from pantau.core import store
 
@@ -446,7 +447,8 @@ def test_the_newest_analysis_of_an_article_decides(db, clusters, server, tmp_pat
 
 def test_a_broken_office_does_not_stop_the_others(db, clusters, server, tmp_path):
     offices = fixture_offices()
-    broken = office(offices, "prov-17").model_copy(update={"to": ["bad\naddress@x"]})
+    broken = office(offices, "prov-17")
+    server.refuse.update(recipients(broken))  # every recipient refused: this office fails
     reports = run_digests(
         db,
         make_settings(tmp_path, server.port),

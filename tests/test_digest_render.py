@@ -19,6 +19,7 @@ from alerts.render import (
     format_moment,
     highlight,
     render_digest,
+    review_link,
     safe_url,
     shorten,
 )
@@ -193,6 +194,30 @@ def test_a_story_shows_accused_region_category_legal_basis_evidence_score_and_ou
         assert expected in flat(text), expected
 
 
+def test_each_copy_says_which_outlet_it_copied(db, tmp_path, catalog):
+    """The outlet a copy was verified against, if it came out earlier; else the first."""
+    clusters = load_fixture_stories(db)
+    ids = {
+        row["site"]: row["id"]
+        for row in db.query(
+            "select id, site from articles where cluster_id = ?", [clusters["sekda-kepahiang"]]
+        )
+    }
+    db.table("dedup_matches").insert(
+        {
+            "article_id": ids["rakyat-bengkulu"],
+            "cluster_id": clusters["sekda-kepahiang"],
+            "method": "sentences",
+            "matched_article_id": ids["bengkulu-ekspres"],
+        }
+    )
+    message = sent_digest(db, tmp_path)
+    text = flat(message.part("plain"))
+    assert "Bengkulu Ekspres, 21 Oktober 2024 11.40 WIB, menyalin dari Kepahiang Pos" in text
+    assert "Rakyat Bengkulu, 22 Oktober 2024 07.05 WIB, menyalin dari Bengkulu Ekspres" in text
+    assert "menyalin dari Bengkulu Ekspres" in message.part("html")
+
+
 def test_a_category_missing_from_violations_yaml_is_shown_by_its_id(db, tmp_path, catalog):
     hostile_story(db)
     assert "Tidak dikenal" in sent_digest(db, tmp_path).part("plain")
@@ -210,7 +235,18 @@ def test_the_footer_explains_review_and_the_follow_up_route(db, tmp_path):
     for expected in ("Meninjau atau menolak", "Bawaslu melakukan kajian", "BKN", "KASN"):
         assert expected in text
     assert "Pejabat Pembina Kepegawaian" in text
-    assert "http://127.0.0.1:8000/findings?cluster=" in text
+    assert re.search(r"http://127\.0\.0\.1:8000/findings/\d+\b", text)
+
+
+def test_review_links_open_the_story_page_under_the_configured_address():
+    assert review_link("https://pantau.bawaslu.example/findings", 12) == (
+        "https://pantau.bawaslu.example/findings/12"
+    )
+    assert (
+        review_link("https://x.example/ws/findings/?a=1", 7)
+        == "https://x.example/ws/findings/7?a=1"
+    )
+    assert review_link("javascript:alert(1)", 7) is None
 
 
 def test_a_digest_of_a_quiet_day_says_so(db, tmp_path):

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import UTC, date
 
 import pytest
 from conftest import FIXTURES
-from loopback import serve_site
+from loopback import Fault, serve_site
 
 from crawler import sources
-from crawler.discovery import (
-    DiscoveryError,
-    learn_article_pattern,
-    probe_site,
-    propose_site,
-    site_id_for,
-)
+from crawler.discovery import DiscoveryError, learn_article_pattern, probe_site, propose_site
+from crawler.naming import site_id_for, site_name
+from crawler.urls import SiteScope
 from pantau.core.settings import CrawlSettings, Settings
 
 SITES = FIXTURES / "sites"
@@ -52,8 +49,6 @@ def test_google_news_sitemap_dates_come_from_publication_date() -> None:
 
 
 def test_gzipped_sitemaps_are_read() -> None:
-    import gzip
-
     raw = gzip.compress(fixture_bytes("wordpress", "post-sitemap.xml"))
     assert len(sources.parse_sitemap(raw).links) == 4
 
@@ -65,7 +60,8 @@ def test_garbage_is_not_a_sitemap() -> None:
 
 def test_listing_links_skip_navigation_and_find_the_next_page() -> None:
     body = fixture_bytes("listing", "indeks", "index.html")
-    links = sources.article_links(body, "http://x.test/indeks/", ["x.test"], None)
+    scope = SiteScope.of(["http://x.test/"])
+    links = sources.article_links(body, "http://x.test/indeks/", scope, None)
     assert links == [
         "http://x.test/read/pj-bupati-larang-pejabat-pasang-foto-bersama-calon/",
         "http://x.test/read/kepala-kampung-diminta-tidak-berpihak/",
@@ -109,6 +105,17 @@ def test_site_ids_come_from_the_domain() -> None:
     assert site_id_for("https://kabar.sukamaju.com/") == "kabar-sukamaju"
 
 
+def test_site_ids_drop_any_public_suffix_not_only_well_known_ones() -> None:
+    assert site_id_for("https://sukamaju.desa.id/") == "sukamaju"
+    assert site_id_for("https://kabar.ponorogo.net.id/") == "kabar-ponorogo"
+
+
+def test_a_gzipped_sitemap_that_inflates_past_the_cap_is_refused() -> None:
+    bomb = gzip.compress(b"<urlset>" + b" " * 200_000 + b"</urlset>")
+    with pytest.raises(sources.Oversized):
+        sources.maybe_gunzip(bomb, limit=100_000)
+
+
 def test_probing_a_wordpress_site_finds_feed_and_yoast_sitemap() -> None:
     with serve_site(SITES / "wordpress") as base:
         found = probe_site(base + "/", SETTINGS)
@@ -142,6 +149,14 @@ def test_probing_respects_robots_txt() -> None:
         probe_site(base + "/", SETTINGS)
 
 
+def test_probing_reads_robots_txt_wildcards_as_the_crawl_does() -> None:
+    """Protego, like the crawl's RobotsTxtMiddleware: `/*sitemap` forbids every sitemap."""
+    with serve_site(SITES / "wordpress") as base:
+        base.files["robots.txt"] = b"User-agent: *\nDisallow: /*sitemap\n"
+        found = probe_site(base + "/", SETTINGS)
+    assert found.sitemaps == [] and found.feeds == [base + "/feed/"]
+
+
 def test_an_unreachable_site_cannot_be_probed() -> None:
     with pytest.raises(DiscoveryError):
         probe_site("http://127.0.0.1:9/", SETTINGS)
@@ -171,3 +186,105 @@ def test_an_article_without_further_pages_has_no_continuation() -> None:
         )
         is None
     )
+
+
+def test_the_probe_fetches_nothing_off_the_site() -> None:
+    """Feeds, sitemaps and redirects naming another host, port or protocol are not fetched."""
+    with serve_site({"feed/index.xml": "<rss></rss>"}) as other:
+        home = (
+            f'<html><head><link rel="alternate" type="application/rss+xml" href="{other}/feed/">'
+            '<link rel="alternate" type="application/rss+xml" href="ftp://127.0.0.1:9/feed">'
+            "</head><body></body></html>"
+        )
+        files = {"index.html": home, "robots.txt": f"Sitemap: {other}/sitemap.xml\n"}
+        with serve_site(files) as base:
+            found = probe_site(base + "/", SETTINGS)
+        assert other.requests == []
+    assert found.feeds == [] and found.sitemaps == []
+
+
+def test_the_probe_does_not_follow_a_redirect_to_another_port() -> None:
+    with serve_site({"index.html": "<html><title>Lain</title></html>"}) as other:
+        redirect = {"/": Fault(redirect=other + "/")}
+        with serve_site({}, redirect) as base, pytest.raises(DiscoveryError, match="redirect"):
+            probe_site(base + "/", SETTINGS)
+        assert other.requests == []
+
+
+def test_a_utf8_page_with_a_bad_byte_loses_only_that_byte() -> None:
+    page = "<html><body><p>“Kutipan” – Bawaslu</p></body></html>".encode() + b"\xff"
+    text = sources.utf8_page("text/html; charset=utf-8", page).decode("utf-8")
+    assert "“Kutipan” – Bawaslu" in text and "â€" not in text
+
+
+def test_a_page_in_a_declared_single_byte_charset_is_decoded_with_it() -> None:
+    page = "<p>“Kutipan” – ok</p>".encode("cp1252")
+    assert "“Kutipan” – ok" in sources.utf8_page("text/html; charset=windows-1252", page).decode()
+
+
+def test_valid_utf8_is_passed_through_unchanged() -> None:
+    page = "<p>“Kutipan”</p>".encode()
+    assert sources.utf8_page(None, page) is page
+
+
+def test_a_robots_txt_over_the_size_cap_is_read_up_to_500_kib_not_ignored() -> None:
+    small_cap = Settings(crawl=CrawlSettings(max_body_bytes=100_000))
+    robots = "User-agent: *\nDisallow: /\n" + "# catatan\n" * 70_000  # ~700 KB
+    files = {"robots.txt": robots, "index.html": "<html><title>Situs</title></html>"}
+    with serve_site(files) as base, pytest.raises(DiscoveryError, match="robots"):
+        probe_site(base + "/", small_cap)
+
+
+def test_an_oversized_robots_txt_is_reported_by_the_probe() -> None:
+    robots = "User-agent: *\nAllow: /\n" + "# catatan\n" * 70_000
+    files = {"robots.txt": robots, "index.html": "<html><title>Situs</title></html>"}
+    with serve_site(files) as base:
+        found = probe_site(base + "/", SETTINGS)
+    assert any("robots.txt is over" in problem for problem in found.problems)
+
+
+# --- sites add polish ------------------------------------------------------------------
+
+
+def test_the_outlet_name_comes_from_json_ld_before_a_generic_title() -> None:
+    page = (
+        b"<html><head><title>Berita Terbaru</title>"
+        b'<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
+        b'{"@type": "WebPage", "name": "Berita Terbaru", '
+        b'"publisher": {"@type": "Organization", "name": "Kepahiang Pos"}}]}</script>'
+        b"</head></html>"
+    )
+    assert site_name(page, "https://kepahiangpos.co.id/") == "Kepahiang Pos"
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("Berita Terbaru Hari Ini | Kepahiang Pos", "Kepahiang Pos"),
+        ("Kepahiang Pos - Berita Terbaru Kepahiang", "Kepahiang Pos"),
+        ("Berita Terbaru – Portal Bengkulu", "Portal Bengkulu"),
+    ],
+)
+def test_the_outlet_name_is_the_part_of_the_title_that_names_the_site(title: str, name: str):
+    page = f"<html><head><title>{title}</title></head></html>".encode()
+    assert site_name(page, "https://kepahiangpos.co.id/") == name
+
+
+def test_one_sitemap_is_proposed_whatever_spelling_of_the_host_names_it() -> None:
+    with serve_site(SITES / "wordpress") as base:
+        base.files["robots.txt"] = (
+            f"Sitemap: {base.replace('http://', 'HTTP://')}/sitemap_index.xml\n".encode()
+        )
+        found = probe_site(base + "/", SETTINGS)
+    assert found.sitemaps == [base + "/sitemap_index.xml"]
+
+
+def test_category_listings_that_answer_404_are_not_proposed() -> None:
+    with serve_site(SITES / "listing") as base:
+        home = base.files["index.html"].decode()
+        base.files["index.html"] = home.replace(
+            "</body>", '<a href="/kategori/hilang/">Hilang</a></body>'
+        ).encode()
+        found = probe_site(base + "/", SETTINGS)
+    assert base + "/indeks/" in found.listings
+    assert base + "/kategori/hilang/" not in found.listings

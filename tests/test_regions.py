@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from extract.regions import Gazetteer, load_gazetteer
+from extract.regions import (
+    AliasesFile,
+    Gazetteer,
+    _official_regions,
+    load_gazetteer,
+    load_kind_words,
+)
 from pantau.core.settings import ConfigError
 
 
@@ -84,3 +90,28 @@ def test_alias_with_unknown_code_is_reported_with_file_and_entry(tmp_path: Path)
     )
     with pytest.raises(ConfigError, match=r"aliases\.yaml: aliases\[1\] \(alias 'Xyz'\)"):
         load_gazetteer(path)
+
+
+KINDS = "kabupaten: [kabupaten, pemkab]\nkota: [kota, wali kota]\nprovinsi: [provinsi]\n"
+
+
+def test_kind_words_come_from_their_file(tmp_path: Path) -> None:
+    path = tmp_path / "kinds.yaml"
+    path.write_text(KINDS.replace("[kota, wali kota]", "[kota, wali kota, kotapraja]"))
+    gazetteer = Gazetteer(*_official_regions(), AliasesFile(), kind_words=load_kind_words(path))
+    assert codes(gazetteer, "warga kotapraja Bogor") == [["32.71"]]
+    assert codes(load_gazetteer(), "warga kotapraja Bogor") == [["32.01", "32.71"]]
+
+
+def test_a_kind_word_under_two_kinds_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "kinds.yaml"
+    path.write_text(KINDS.replace("provinsi: [provinsi]", "provinsi: [provinsi, pemkab]"))
+    with pytest.raises(ConfigError, match=r"kinds\.yaml: .*'pemkab' is listed under both"):
+        load_kind_words(path)
+
+
+def test_a_kind_word_the_finder_cannot_see_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "kinds.yaml"
+    path.write_text(KINDS.replace("[kabupaten, pemkab]", "[kabupaten, kab.]"))
+    with pytest.raises(ConfigError, match=r"kinds\.yaml: kabupaten: 'kab\.': write lower-case"):
+        load_kind_words(path)

@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from pantau.core.settings import (
     DEFAULT_CONFIG_DIR,
+    DEFAULTS,
+    DEFAULTS_FILE,
     ConfigError,
+    Settings,
     database_path,
     load_offices,
     load_settings,
@@ -83,3 +87,70 @@ def test_db_flag_beats_environment_beats_settings(monkeypatch, tmp_path: Path):
     monkeypatch.setenv("PANTAU_DB", str(tmp_path / "env.db"))
     assert database_path(tmp_path / "flag.db") == tmp_path / "flag.db"
     assert database_path(None) == tmp_path / "env.db"
+
+
+def setting_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every leaf setting of a settings model, as dotted keys."""
+    keys = []
+    for name, field in model.model_fields.items():
+        kind = field.annotation
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            keys.extend(setting_keys(kind, f"{prefix}{name}."))
+        else:
+            keys.append(prefix + name)
+    return keys
+
+
+def commented_keys(path: Path) -> dict[str, bool]:
+    """Each key of a YAML mapping file, and whether a comment right above or beside says
+    what it is."""
+    found: dict[str, bool] = {}
+    parents: list[tuple[int, str]] = []
+    previous = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if not stripped.startswith(("#", "-")) and ":" in stripped:
+            indent = len(line) - len(line.lstrip())
+            while parents and parents[-1][0] >= indent:
+                parents.pop()
+            name = stripped.split(":", 1)[0]
+            key = ".".join([p for _, p in parents] + [name])
+            found[key] = previous.startswith("#") or " # " in stripped
+            parents.append((indent, name))
+        previous = stripped
+    return found
+
+
+def test_every_setting_has_a_commented_default_in_the_defaults_file():
+    documented = commented_keys(DEFAULTS_FILE)
+    missing = [key for key in setting_keys(Settings) if key not in documented]
+    uncommented = [key for key in setting_keys(Settings) if not documented.get(key, True)]
+    assert missing == [], f"settings without a default in {DEFAULTS_FILE.name}"
+    assert uncommented == [], "defaults without a comment saying what they mean"
+
+
+def test_the_defaults_file_holds_nothing_but_settings():
+    assert Settings.model_validate(DEFAULTS) == Settings()
+
+
+def test_relative_paths_resolve_against_the_project_of_the_config_in_use(tmp_path, monkeypatch):
+    from pantau.core.settings import resolve_path
+
+    config = tmp_path / "project" / "config"
+    config.mkdir(parents=True)
+    monkeypatch.setenv("PANTAU_CONFIG", str(config))
+    monkeypatch.chdir(tmp_path)
+    assert resolve_path("data/pantau.db") == tmp_path / "project" / "data" / "pantau.db"
+
+
+def test_a_config_folder_in_the_current_directory_is_the_operators(tmp_path, monkeypatch):
+    from pantau.core.settings import config_dir, resolve_path
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "settings.yaml").write_text("", encoding="utf-8")
+    monkeypatch.delenv("PANTAU_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert config_dir() == tmp_path / "config"
+    assert resolve_path("data/pantau.db") == tmp_path / "data" / "pantau.db"

@@ -48,6 +48,13 @@ def test_sites_add_probes_and_writes_the_proposed_entry(config: Path) -> None:
     assert text.startswith("# Operator's notes stay where they are.\n")
 
 
+def test_sites_add_keeps_comments_and_a_final_newline(config: Path) -> None:
+    with serve_site(SITES / "wordpress") as base:
+        invoke("sites", "add", base + "/", "--yes")
+    text = (config / "sites.yaml").read_text(encoding="utf-8")
+    assert "# none yet" in text and text.endswith("\n")
+
+
 def test_sites_add_without_confirmation_writes_nothing(config: Path) -> None:
     with serve_site(SITES / "newsonly") as base:
         result = CliRunner().invoke(app, ["sites", "add", base + "/"], input="n\n")

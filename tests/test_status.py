@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from pantau import scheduler
 from pantau.commands import app
 from pantau.commands import service as _service  # noqa: F401  (registers the commands)
+from pantau.service.config import load_service_config
+from pantau.service.state import ScheduleState
+from pantau.service.status import ServiceStatus, service_status
 
 NOW = datetime(2026, 11, 23, 5, 0, tzinfo=UTC)  # 12:00 in Jakarta
 
@@ -59,8 +61,8 @@ def add_article(db, site: str, hours_ago: float, n: int) -> None:
     )
 
 
-def status_of(db, db_path: Path, config_dir: Path) -> scheduler.ServiceStatus:
-    return scheduler.service_status(db, db_path, scheduler.load_service_config(config_dir), NOW)
+def status_of(db, db_path: Path, config_dir: Path) -> ServiceStatus:
+    return service_status(db, db_path, load_service_config(config_dir), NOW)
 
 
 def test_failures_in_a_row_count_back_to_the_last_success(db, db_path, config_dir) -> None:
@@ -123,7 +125,7 @@ def test_status_without_a_running_scheduler_says_so(db, db_path, config_dir) -> 
 
 def test_status_json_lists_sites_offices_and_next_runs(db, db_path, config_dir) -> None:
     add_run(db, "lampost", 1, "partial", failure_causes=json.dumps({"http-404": 2}))
-    state = scheduler.ScheduleState(db_path)
+    state = ScheduleState(db_path)
     state.ensure("crawl:lampost", "crawl", "lampost")
     state.record_next_runs({"crawl:lampost": NOW + timedelta(minutes=30)})
     result = CliRunner().invoke(app, ["status", "--db", str(db_path), "--format", "json"])
@@ -148,7 +150,7 @@ def test_crawl_that_died_before_opening_its_run_shows_the_schedulers_record(
     db, db_path, config_dir
 ) -> None:
     add_run(db, "lampost", 3, "ok")
-    state = scheduler.ScheduleState(db_path)
+    state = ScheduleState(db_path)
     state.ensure("crawl:lampost", "crawl", "lampost")
     state.started("crawl:lampost")
     state.finished("crawl:lampost", "failed (exit 1)")

@@ -109,6 +109,53 @@ def test_a_finding_is_replaced_per_analyzer_version_and_kept_across_versions(db)
     assert [(f["verdict"], f["analyzer_version"]) for f in latest] == [("other", "v2")]
 
 
+def _analysed(db, article_id: int, verdict: str, version: str, at: str) -> None:
+    """A detector run at a given time (save_finding stamps the clock's second)."""
+    finding = {
+        "verdict": verdict,
+        "score": 0.9 if verdict == "breach" else 0.1,
+        "officials": [{"name": "Hartono", "position": "Sekretaris Daerah"}],
+        "region": {"code": "17.08", "name": "Kabupaten Kepahiang", "province": "Bengkulu"},
+        "violations": [],
+        "evidence": [],
+    }
+    store.save_finding(db, article_id, finding, version)
+    db.execute(
+        "update findings set analyzed_at = ? where article_id = ? and analyzer_version = ?",
+        [at, article_id, version],
+    )
+
+
+def _rolled_back_article(db) -> int:
+    """Analysed by 1.0 (breach), upgraded to 1.1 (other), rolled back and re-analysed by 1.0."""
+    article_id, _ = store.save_article(db, _record("https://a.id/1", "isi"))
+    db.table("clusters").insert({"id": 7, "title": "t", "first_article_id": article_id})
+    store.set_cluster(db, article_id, 7)
+    _analysed(db, article_id, "breach", "1.0", "2026-11-20T01:00:00+00:00")
+    _analysed(db, article_id, "other", "1.1", "2026-11-21T01:00:00+00:00")
+    _analysed(db, article_id, "breach", "1.0", "2026-11-22T01:00:00+00:00")
+    return article_id
+
+
+def test_after_a_rollback_and_reanalysis_the_findings_list_and_the_digest_agree(db):
+    from alerts.selection import best_findings
+
+    _rolled_back_article(db)
+    listed = [(f["verdict"], f["analyzer_version"]) for f in store.latest_findings(db)]
+    assert listed == [("breach", "1.0")]
+    assert list(best_findings(db, threshold=0.5)) == [7]
+
+
+def test_reanalysis_after_a_rollback_reruns_articles_whose_latest_finding_is_another_version(db):
+    from pantau.core.store.findings import articles_to_analyze
+
+    article_id, _ = store.save_article(db, _record("https://a.id/1", "isi"))
+    _analysed(db, article_id, "breach", "1.0", "2026-11-20T01:00:00+00:00")
+    _analysed(db, article_id, "other", "1.1", "2026-11-21T01:00:00+00:00")
+    assert [row["id"] for row in articles_to_analyze(db, "1.0")] == [article_id]
+    assert articles_to_analyze(db, "1.1") == []
+
+
 def test_content_hash_ignores_case_and_any_run_of_whitespace():
     text = "Kepala Desa\u00a0hadir  di\tacara\n\nkampanye. "
     assert store.content_hash(text) == store.content_hash("kepala desa hadir di acara kampanye.")
@@ -172,7 +219,7 @@ def test_migrations_are_declared_in_the_order_of_their_numbers() -> None:
 
     names = [migration.name for migration in schema.migrations._migrations]
     assert names == sorted(names)
-    assert set(names) == set(OLD_ORDER)
+    assert set(OLD_ORDER) <= set(names)  # later migrations add to these
 
 
 @pytest.mark.parametrize("applied", [len(OLD_ORDER), 6], ids=["complete", "half-way"])

@@ -85,3 +85,37 @@ def test_reindex_rebuilds_the_index_so_later_copies_still_join(db, db_path):
     ingest(db, "copy_baca_juga_a", "radarbengkulu", "2024-06-11")
     (only,) = stories_jsonl(db_path)
     assert only["outlets"] == 2
+
+
+def test_each_copy_names_what_it_copied_and_the_sentences_it_changed(db, db_path):
+    ingest(db, "original", "kepahiangekspres", "2024-06-10T09:00:00+07:00")
+    ingest(db, "copy_edited_lead", "bengkuluekspres", "2024-06-11T10:00:00+07:00")
+    ingest(db, "copy_cut_ending", "radarbengkulu", "2024-06-11T08:00:00+07:00")
+    (story,) = stories_jsonl(db_path)
+    first, cut, edited = story["articles"]
+    assert "copied_from" not in first
+    assert cut["copied_from"]["site"] == "kepahiangekspres"
+    assert cut["changes"]["added"] == []
+    assert any(s.startswith("Sekretaris Daerah Kabupaten") for s in cut["changes"]["removed"])
+    assert edited["match"] == "sentences"
+    assert edited["copied_from"]["url"] == "https://kepahiangekspres.example/original"
+    assert edited["changes"]["added"][0].startswith("UJAN MAS, BENGKULUEKSPRES – Kehadiran")
+    assert edited["changes"]["removed"][0].startswith("KEPAHIANG – Badan Pengawas Pemilu")
+
+
+def test_a_title_with_rich_markup_is_listed_as_text(db, db_path):
+    title = "Camat [/] Diduga Kampanye [video] [link=http://x.example]klik[/link]"
+    article_id, _ = store.save_article(
+        db,
+        {
+            "url": "https://a.example/1",
+            "site": "a",
+            "title": title,
+            "text": "Camat diduga ikut kampanye di desa pada hari Minggu pagi bersama warga.",
+            "fetched_at": "2024-06-11T00:00:00+00:00",
+        },
+    )
+    StoryIndex(db, load_settings().dedup).assign(article_id, title, "teks", None)
+    result = runner.invoke(app, ["stories", "--db", str(db_path)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "[/]" in result.output and "[video]" in result.output and "[link=" in result.output

@@ -184,3 +184,37 @@ def test_published_dates_carry_a_timezone() -> None:
     for page in GOLDEN_PAGES:
         article = extract_article(page.read_bytes(), "https://golden.test/x")
         assert isinstance(article.published, datetime) and article.published.tzinfo is not None
+
+
+# --- bad input files ----------------------------------------------------------------
+
+FILES = FIXTURES / "files"
+
+
+@pytest.mark.parametrize(
+    "name", ["berita_utf8_bom.txt", "berita_utf16le_bom.txt", "berita_utf16be_bom.txt"]
+)
+def test_a_byte_order_mark_decides_the_encoding(name: str) -> None:
+    _, plain = read_document(FILES / "berita_utf8.txt")
+    _, article = read_document(FILES / name)
+    assert (article.title, article.text, article.lang) == (plain.title, plain.text, "id")
+
+
+def test_a_utf16_page_with_a_byte_order_mark_is_decoded() -> None:
+    html = "<html><body><p>Camat Sukamaju hadir di kampanye.</p></body></html>"
+    assert decode_html(b"\xff\xfe" + html.encode("utf-16-le")) == html
+    assert decode_html(b"\xfe\xff" + html.encode("utf-16-be")) == html
+
+
+def test_binary_content_is_refused_naming_the_file() -> None:
+    path = FILES / "program.txt"
+    with pytest.raises(ExtractionError) as err:
+        read_document(path)
+    assert str(err.value) == f"{path}: binary content, not a text or HTML file"
+
+
+@pytest.mark.parametrize("name", ["kosong.txt", "spasi.html"])
+def test_an_empty_file_is_refused_naming_the_file(name: str) -> None:
+    with pytest.raises(ExtractionError) as err:
+        read_document(FILES / name)
+    assert str(err.value) == f"{FILES / name}: empty file"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.urls import canonicalize, fold_key, in_domains, url_variants
+from crawler.urls import SiteScope, canonicalize, fold_key, in_domains, url_variants
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,24 @@ def test_subdomains_belong_to_the_site() -> None:
     assert in_domains("https://daerah.berita.example/x", domains)
     assert not in_domains("https://beritaexample.com/x", domains)
     assert not in_domains("https://berita.example.evil.test/x", domains)
+
+
+def test_another_port_of_the_same_host_is_another_site() -> None:
+    scope = SiteScope.of(["http://127.0.0.1:8001/"])
+    assert scope.allows("http://127.0.0.1:8001/berita/x/")
+    assert not scope.allows("http://127.0.0.1:8002/berita/x/")
+    assert not scope.allows("https://127.0.0.1:8001/berita/x/")
+
+
+def test_a_site_scope_folds_www_and_the_https_upgrade_only() -> None:
+    scope = SiteScope.of(["http://berita.example/"])
+    assert scope.allows("https://www.berita.example/x")
+    assert not scope.allows("https://berita.example:8443/x")
+    assert not scope.allows("https://daerah.berita.example/x")
+    assert not scope.allows("ftp://berita.example/x")
+
+
+def test_declared_domains_admit_their_subdomains() -> None:
+    scope = SiteScope.of(["https://berita.example/"], ["cdn-berita.example"])
+    assert scope.allows("https://img.cdn-berita.example/x")
+    assert not scope.allows("http://img.cdn-berita.example:8080/x")

@@ -25,16 +25,12 @@ from extract.detect.sentences import SentenceCues, SentenceReader
 from extract.detect.tokens import Tokens
 from extract.models import Article, Finding, Official, Region, Verdict
 from extract.regions import Gazetteer, RegionMention, load_gazetteer
+from pantau.core.knowledge import is_furniture, load_furniture
 
 __all__ = ["Detector", "Explanation", "Person", "load_detector"]
 
 BREACH_THRESHOLD = 0.55
 MAX_CHARS = 60_000
-_FURNITURE = re.compile(
-    r"^\s*(baca juga|baca :|simak juga|lihat juga|share on|bagikan|like it\?|penulis\s*:|"
-    r"editor\s*:|reporter\s*:|pewarta\s*:|sumber\s*:|copyright|©|\d+ comments?|tags?\s*:)",
-    re.IGNORECASE,
-)
 # "Penjabat (Pj) Bupati" -> "Pj Bupati": the short form is what the position rules know.
 _ACTING = re.compile(
     r"\b(penjabat sementara|penjabat|pelaksana tugas|pelaksana harian)\s*\((pjs|pj|plt|plh)\.?\)",
@@ -78,9 +74,10 @@ def compose_text(article: Article) -> str:
     title = " ".join(article.title.split())
     paragraphs: list[str] = []
     seen: set[str] = set()
+    furniture = load_furniture().detection
     for line in body.split("\n"):
         stripped = " ".join(line.split())
-        if not stripped or _FURNITURE.match(stripped) or _related_headline(stripped):
+        if not stripped or is_furniture(stripped, furniture) or _related_headline(stripped):
             continue
         key = stripped.lower()
         if key in seen or (key == title.lower()):

@@ -6,15 +6,19 @@ thin: parse options, call a stage, print.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.table import Table
+from rich.text import Text
 from sqlite_utils import Database
 
 from pantau.core import store
-from pantau.core.settings import Settings, database_path, load_settings
+from pantau.core.settings import PantauError, Settings, database_path, load_settings
 
 app = typer.Typer(
     name="pantau",
@@ -24,8 +28,22 @@ app = typer.Typer(
     add_completion=False,
 )
 
-console = Console(stderr=True)
-out = Console(soft_wrap=True, highlight=False)
+# Scraped titles, SMTP replies and file names are untrusted: nothing printed is read as Rich
+# markup unless a call asks for it (markup=True) and escapes what it interpolates.
+console = Console(stderr=True, markup=False)
+out = Console(soft_wrap=True, highlight=False, markup=False)
+
+
+class TextTable(Table):
+    """A Rich table whose string cells are plain text, never markup: a title holding `[/]`
+    or `[link=...]` is shown as it is instead of crashing the command or becoming a link.
+    A cell that wants a style passes a `rich.text.Text`."""
+
+    def add_row(self, *renderables: RenderableType | None, **kwargs: Any) -> None:
+        super().add_row(
+            *(Text(cell) if isinstance(cell, str) else cell for cell in renderables), **kwargs
+        )
+
 
 DbOption = Annotated[
     Path | None,
@@ -38,8 +56,62 @@ def settings() -> Settings:
     return load_settings()
 
 
+class MissingDatabaseError(PantauError):
+    """A command was pointed at a database that does not exist (a mistyped --db?)."""
+
+
+def existing_database_path(db: Path | None, current: Settings | None = None) -> Path:
+    """The database a reading command uses; it must exist: a mistyped --db is refused
+    instead of being created empty (and then, say, proposing every story again)."""
+    path = database_path(db, current or settings())
+    if not path.is_file():
+        raise MissingDatabaseError(
+            f"{path}: no such database (check --db or PANTAU_DB; "
+            "`pantau crawl` or `pantau ingest` creates one)"
+        )
+    return path
+
+
 def open_database(db: Path | None, current: Settings | None = None) -> Database:
-    return store.open_db(database_path(db, current or settings()))
+    """A database that must exist already (every command that only reads or re-derives)."""
+    return store.open_db(existing_database_path(db, current))
+
+
+def new_or_existing_database_path(db: Path | None, current: Settings | None = None) -> Path:
+    """The database a writing command uses: created only inside a directory that exists,
+    and the operator is told, so a typo never silently starts a second database."""
+    path = database_path(db, current or settings())
+    if path.is_file():
+        return path
+    if not path.parent.is_dir():
+        raise MissingDatabaseError(
+            f"{path}: no such database, and its directory {path.parent} does not exist "
+            "(check --db or PANTAU_DB; create the directory for a new database)"
+        )
+    console.print(
+        f"pantau: creating a new database {path}", highlight=False, markup=False, soft_wrap=True
+    )
+    return path
+
+
+def open_or_create_database(db: Path | None, current: Settings | None = None) -> Database:
+    return store.open_db(new_or_existing_database_path(db, current))
+
+
+def operator_time(moment: datetime | str | None, zone: str | tzinfo) -> str:
+    """Every time an operator reads, in one zone (the digest's, WIB by default) and named:
+    `2026-11-23 07:00 WIB`. Stored times (ISO text, UTC) and aware datetimes alike."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return str(moment)
+    if moment is None:
+        return "-"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+    return local.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def check_format(value: str, allowed: tuple[str, ...] = ("table", "jsonl")) -> str:

@@ -9,13 +9,25 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
 from alerts import ledger
 from alerts.digest import OfficeReport, run_digests
 from alerts.offices import covers, generate_offices, offices_yaml, recipients
-from pantau.commands import DbOption, app, console, open_database, out, settings
-from pantau.core.settings import OfficeConfig, OfficesFile, load_model, load_offices
+from alerts.resend import resend_refused
+from pantau.commands import (
+    DbOption,
+    TextTable,
+    app,
+    console,
+    existing_database_path,
+    open_database,
+    operator_time,
+    out,
+    settings,
+)
+from pantau.core import store
+from pantau.core.settings import OfficeConfig, OfficesFile, PantauError, load_model, load_offices
+from pantau.core.store.articles import has_crawl_or_ingest_history
 
 OfficesOption = Annotated[
     Path | None,
@@ -44,6 +56,10 @@ def parse_since(value: str | None, timezone: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
 
 
+class NoHistoryError(PantauError):
+    """The digest was about to send from a database with no crawl or ingest history."""
+
+
 @app.command()
 def digest(
     office: Annotated[str | None, typer.Option(help="Only this office id.")] = None,
@@ -58,13 +74,26 @@ def digest(
         Path | None, typer.Option("--out", help="Also write every message here (.eml, .html).")
     ] = None,
     offices_file: OfficesOption = None,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="Send even from a database that has never crawled or ingested."),
+    ] = False,
     db: DbOption = None,
 ) -> None:
     """Send each office the suspected breaches in its area it has not been sent yet."""
     current = settings()
     since_moment = parse_since(since, current.digest.timezone)
     offices = _offices(offices_file)
-    database = open_database(db, current)
+    path = existing_database_path(db, current)
+    database = store.open_db(path)
+    if not dry_run and not yes and not has_crawl_or_ingest_history(database):
+        raise NoHistoryError(
+            f"{path}: this database has never crawled or ingested anything (a new or wrong "
+            "--db?); nothing is sent from it without --yes"
+        )
+    from pantau.case_threads import refresh_cases  # the case linker loads only here
+
+    refresh_cases(database)  # a later report of a known case is its progress, not news
     reports = run_digests(
         database,
         current,
@@ -75,6 +104,17 @@ def digest(
         out_dir=out_dir,
     )
     out.print(summary_table(reports))
+    if not dry_run:
+        for resend in resend_refused(database, current):
+            out.print(
+                f"{resend.office}: {resend.message_id} resent to refused recipients: "
+                f"{len(resend.accepted)} accepted, {len(resend.refused)} still refused"
+                + (
+                    f" (next try {operator_time(resend.retry_at, current.digest.timezone)})"
+                    if resend.retry_at
+                    else ""
+                )
+            )
     counts: dict[str, int] = {}
     for report in reports:
         counts[report.status] = counts.get(report.status, 0) + 1
@@ -83,8 +123,8 @@ def digest(
         raise typer.Exit(1)
 
 
-def summary_table(reports: list[OfficeReport]) -> Table:
-    table = Table("office", "status", "stories", "updates", "recipients", "detail")
+def summary_table(reports: list[OfficeReport]) -> TextTable:
+    table = TextTable("office", "status", "stories", "updates", "recipients", "detail")
     for report in reports:
         detail = report.error or ""
         if report.files and report.status in ("sent", "dry-run"):
@@ -109,8 +149,9 @@ def digest_log(
     db: DbOption = None,
 ) -> None:
     """Show the latest digests: status, stories, recipients' results, outbox file."""
-    database = open_database(db)
-    table = Table("created", "office", "status", "stories", "updates", "Message-ID", "detail")
+    current = settings()
+    database = open_database(db, current)
+    table = TextTable("created", "office", "status", "stories", "updates", "Message-ID", "detail")
     for row in ledger.history(database, office, limit):
         detail = row["error"] or ""
         if row["recipients"]:
@@ -124,7 +165,7 @@ def digest_log(
         if row["status"] in ("unknown", "failed") and row["eml_path"]:
             detail = "; ".join(filter(None, [detail, str(row["eml_path"])]))
         table.add_row(
-            row["created_at"],
+            operator_time(row["created_at"], current.digest.timezone),
             row["office"],
             row["status"],
             str(row["stories"]),
@@ -179,7 +220,7 @@ def offices_generate(
 @offices_app.command("list")
 def offices_list(offices_file: OfficesOption = None) -> None:
     """Show each configured office, its scope and recipients."""
-    table = Table("id", "name", "level", "regions", "to", "cc", "min score", "empty days")
+    table = TextTable("id", "name", "level", "regions", "to", "cc", "min score", "empty days")
     for office in _offices(offices_file):
         table.add_row(
             office.id,

@@ -8,21 +8,24 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress
-from rich.table import Table
 
 from extract.models import Article
 from pantau.commands import (
     DbOption,
     FormatOption,
+    TextTable,
     app,
     check_format,
     console,
     open_database,
+    open_or_create_database,
     out,
     settings,
 )
 from pantau.core import store
+from pantau.core.store.findings import articles_to_analyze
 
 log = logging.getLogger(__name__)
 
@@ -64,20 +67,21 @@ def analyze(
     paths: PathsArgument, fmt: FormatOption = "jsonl", explain: ExplainOption = False
 ) -> None:
     """Detect suspected breaches in local article files and print one finding per file."""
-    from extract.detect import load_detector
     from extract.text import ExtractionError, read_document
 
     check_format(fmt)
-    detector = load_detector()
+    detector = None  # loaded (seconds) once a file has passed reading: bad input fails fast
     failures = 0
     rows: list[dict[str, Any]] = []
     for path in expand_paths(paths):
         try:
             _, article = read_document(path)
         except ExtractionError as exc:
-            console.print(f"[red]skipped[/red] {exc}", markup=True, highlight=False)
+            console.print(f"[red]skipped[/red] {escape(str(exc))}", markup=True, highlight=False)
             failures += 1
             continue
+        if detector is None:
+            detector = _load_detector()
         explained = detector.explain(article) if article.is_indonesian else None
         result: dict[str, Any] = {"source": str(path), "title": article.title, "lang": article.lang}
         result.update((explained.finding if explained else _unanalysed(detector.version)).to_dict())
@@ -95,14 +99,21 @@ def analyze(
         raise typer.Exit(1)
 
 
+def _load_detector() -> Any:
+    """Imported and loaded only when a file needs it: spaCy and the rules take seconds."""
+    from extract.detect import load_detector
+
+    return load_detector()
+
+
 def _unanalysed(version: str) -> Any:
     from extract.models import Finding
 
     return Finding.not_analysed(version)
 
 
-def findings_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table("source", "verdict", "score", "accused", "region", "violations")
+def findings_table(rows: list[dict[str, Any]]) -> TextTable:
+    table = TextTable("source", "verdict", "score", "accused", "region", "violations")
     for row in rows:
         accused = "; ".join(
             ", ".join(x for x in (o.get("name"), o.get("position")) if x) for o in row["officials"]
@@ -119,8 +130,8 @@ def findings_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
-def people_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table("source", "person", "role", "why", "sentence", title="people and their roles")
+def people_table(rows: list[dict[str, Any]]) -> TextTable:
+    table = TextTable("source", "person", "role", "why", "sentence", title="people and their roles")
     for row in rows:
         for person in row.get("people", []):
             who = ", ".join(x for x in (person["name"], person["position"]) if x)
@@ -137,7 +148,7 @@ def ingest(paths: PathsArgument, db: DbOption = None, site: str = "local") -> No
     from pantau.ingest import Ingestor
 
     current = settings()
-    database = open_database(db, current)
+    database = open_or_create_database(db, current)
     ingestor = Ingestor(database, current)
     counts = {"new": 0, "updated": 0, "unchanged": 0, "failed": 0}
     files = expand_paths(paths)
@@ -149,7 +160,9 @@ def ingest(paths: PathsArgument, db: DbOption = None, site: str = "local") -> No
                 result = ingestor.ingest_article(page, article)
                 counts[result.status] += 1
             except ExtractionError as exc:
-                console.print(f"[red]skipped[/red] {exc}", highlight=False)
+                console.print(
+                    f"[red]skipped[/red] {escape(str(exc))}", markup=True, highlight=False
+                )
                 counts["failed"] += 1
             progress.advance(task)
     out.print(
@@ -218,12 +231,7 @@ def reanalyze(
 
     database = open_database(db)
     detector = load_detector()
-    where = "lang is null or lang = 'id'"
-    params: list[Any] = []
-    if not all_versions:
-        where += " and id not in (select article_id from findings where analyzer_version = ?)"
-        params.append(detector.version)
-    articles = list(store.iter_articles(database, where=where, params=params))
+    articles = articles_to_analyze(database, detector.version, every=all_versions)
     verdicts: dict[str, int] = {}
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("reanalyzing", total=len(articles))

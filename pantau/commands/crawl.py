@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
+from rich.text import Text
 
-from pantau.commands import DbOption, app, console, out, settings
+from pantau.commands import (
+    DbOption,
+    TextTable,
+    app,
+    check_format,
+    console,
+    new_or_existing_database_path,
+    operator_time,
+    out,
+    settings,
+)
 from pantau.core.settings import (
     ConfigError,
     PantauError,
@@ -62,15 +75,15 @@ def resolve_targets(target: str | None, all_sites: bool) -> list[SiteConfig]:
     raise UnknownSiteError(f"{target!r} is not a site id in sites.yaml ({known}) nor a URL")
 
 
-def summary_table(summaries: list[CrawlSummary]) -> Table:
-    table = Table("site", "run", "status", "pages", "new", "updated", "known", "failures")
+def summary_table(summaries: list[CrawlSummary]) -> TextTable:
+    table = TextTable("site", "run", "status", "pages", "new", "updated", "known", "failures")
     for s in summaries:
         failures = ", ".join(f"{cause} {n}" for cause, n in sorted(s.failures.items())) or "-"
         style = {"ok": "green", "partial": "yellow", "failed": "red"}.get(s.status, "")
         table.add_row(
             s.site,
             str(s.run_id),
-            f"[{style}]{s.status}[/{style}]" if style else s.status,
+            Text(s.status, style=style),
             str(s.pages_fetched),
             str(s.articles_new),
             str(s.articles_updated),
@@ -102,9 +115,14 @@ def crawl(
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Live progress display.")
     ] = True,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, or jsonl: one object per site.")
+    ] = "table",
 ) -> None:
     """Crawl one site (or --all): new articles are extracted, analysed and stored."""
     from crawler.run import CrawlOptions, crawl_sites  # Scrapy loads only when crawling
+
+    check_format(fmt)
 
     current = settings()
     options = CrawlOptions(
@@ -115,9 +133,13 @@ def crawl(
         progress=progress and console.is_terminal,
     )
     sites = resolve_targets(target, all_sites)
-    db_path: Path = database_path(db, current)
+    db_path: Path = new_or_existing_database_path(db, current)
     summaries = crawl_sites(sites, db_path, current, options)
-    out.print(summary_table(summaries))
+    if fmt == "jsonl":
+        for summary in summaries:
+            out.print(json.dumps(asdict(summary), ensure_ascii=False))
+    else:
+        out.print(summary_table(summaries))
     if any(s.status == "failed" for s in summaries):
         raise typer.Exit(1)
 
@@ -161,7 +183,7 @@ def sites_add(
         highlight=False,
     )
     for problem in found.problems:
-        console.print(f"[yellow]warning[/yellow] {problem}", highlight=False)
+        console.print(f"[yellow]warning[/yellow] {escape(problem)}", markup=True, highlight=False)
     out.print(entry_yaml(site), markup=False, highlight=False)
     path = config_dir() / "sites.yaml"
     if not yes and not typer.confirm(f"Add this entry to {path}?", default=False):
@@ -185,7 +207,7 @@ def sites_check(
     chosen = [s for s in load_sites() if site_id in (None, s.id)]
     if site_id and not chosen:
         raise UnknownSiteError(f"{site_id!r} is not a site id in sites.yaml")
-    table = Table("site", "kind", "source", "status", "links", "article-like", "newest")
+    table = TextTable("site", "kind", "source", "status", "links", "article-like", "newest")
     broken = 0
     for site in chosen:
         for report in check_site(site, current):
@@ -197,7 +219,7 @@ def sites_check(
                 report.status,
                 str(report.links),
                 str(report.matching),
-                report.newest.strftime("%Y-%m-%d %H:%M") if report.newest else "-",
+                operator_time(report.newest, current.digest.timezone),
             )
         if discover:
             for extra in undeclared_sources(site, current):
@@ -211,18 +233,17 @@ def sites_check(
 def sites_list(db: DbOption = None) -> None:
     """Configured sites with their sources and last crawl."""
     from pantau.core import store
+    from pantau.core.store.crawl_history import last_run_per_site
 
     current = settings()
     path = database_path(db, current)
     last: dict[str, dict[str, object]] = {}
     if path.exists():
         database = store.open_db(path)
-        for row in database.query(
-            "select site, status, started_at from crawl_runs where id in "
-            "(select max(id) from crawl_runs group by site)"
-        ):
-            last[row["site"]] = row
-    table = Table("id", "name", "enabled", "feeds", "sitemaps", "listings", "region", "last crawl")
+        last = last_run_per_site(database)
+    table = TextTable(
+        "id", "name", "enabled", "feeds", "sitemaps", "listings", "region", "last crawl"
+    )
     for site in load_sites():
         run = last.get(site.id)
         table.add_row(
@@ -233,6 +254,8 @@ def sites_list(db: DbOption = None) -> None:
             str(len(site.sitemaps)),
             str(len(site.listings)),
             site.region or "-",
-            f"{run['status']} {run['started_at']}" if run else "never",
+            f"{run['status']} {operator_time(str(run['started_at']), current.digest.timezone)}"
+            if run
+            else "never",
         )
     out.print(table)

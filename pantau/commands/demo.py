@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from pantau.commands import app, console, out
-from pantau.core.settings import PROJECT_ROOT
-from pantau.demo import DEFAULT_PORT_BASE, DemoOptions, DemoResult, run_demo
+from pantau.commands import TextTable, app, console, out
+from pantau.core.settings import project_root
+from pantau.demo.data import DEFAULT_PORT_BASE, DEMO_DIR
+from pantau.demo.run import DemoOptions, DemoResult, run_demo
 
 
 @app.command()
@@ -59,14 +59,18 @@ def demo(
 
 def shown(path: Path) -> str:
     try:
-        return str(path.resolve().relative_to(PROJECT_ROOT))
+        return str(path.resolve().relative_to(project_root()))
     except ValueError:
         return str(path)
 
 
 def summary_console() -> Console:
     """The shared stdout console, but not squeezed to 80 columns when piped to a file."""
-    return out if out.is_terminal else Console(soft_wrap=True, highlight=False, width=132)
+    return (
+        out
+        if out.is_terminal
+        else Console(soft_wrap=True, highlight=False, markup=False, width=132)
+    )
 
 
 def print_summary(result: DemoResult) -> None:
@@ -97,12 +101,31 @@ def print_summary(result: DemoResult) -> None:
         )
     elif sent == 0:
         screen.print("No suspected breach reached the digest threshold, so nothing was sent.")
+    print_workspace_hint(screen, result)
 
 
-def outlets_table(result: DemoResult) -> Table:
+def print_workspace_hint(screen: Console, result: DemoResult) -> None:
+    """How to open the review workspace on the demo database (the demo starts nothing more)."""
+    from pantau.commands.workspace import ensure_demo_account
+
+    office = next((o.office for o in result.offices if o.office.level == "ri"), None)
+    if office is None:
+        return
+    email, password = ensure_demo_account(result.db_path, office.id)
+    options = f"--db {shown(result.db_path)} --offices {shown(DEMO_DIR / 'offices.yaml')}"
+    for line in (
+        "Review workspace (the page the digests link to), on the demo database:",
+        f"  .venv/bin/pantau serve {options}",
+        f"  then open http://127.0.0.1:8000/findings and log in as {email} / {password}"
+        f" ({office.name}); `pantau users add EMAIL --office ID {options}` adds another.",
+    ):
+        screen.print(line, highlight=False, markup=False)
+
+
+def outlets_table(result: DemoResult) -> TextTable:
     ports = [o.port for o in result.outlets]
     title = f"Demo outlets on 127.0.0.1:{min(ports)}-{max(ports)}" if ports else "Demo outlets"
-    table = Table(title=title, title_justify="left")
+    table = TextTable(title=title, title_justify="left")
     table.add_column("outlet")
     table.add_column("discovery")
     table.add_column("status")
@@ -127,8 +150,8 @@ def outlets_table(result: DemoResult) -> Table:
     return table
 
 
-def stories_table(result: DemoResult) -> Table:
-    table = Table(title="Stories carried by more than one outlet", title_justify="left")
+def stories_table(result: DemoResult) -> TextTable:
+    table = TextTable(title="Stories carried by more than one outlet", title_justify="left")
     table.add_column("story", justify="right")
     table.add_column("first headline")
     table.add_column("outlets, first source first")
@@ -139,8 +162,8 @@ def stories_table(result: DemoResult) -> Table:
     return table
 
 
-def digests_table(result: DemoResult) -> Table:
-    table = Table(title="Digests", title_justify="left")
+def digests_table(result: DemoResult) -> TextTable:
+    table = TextTable(title="Digests", title_justify="left")
     table.add_column("office")
     table.add_column("status")
     table.add_column("stories", justify="right")

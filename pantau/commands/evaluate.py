@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from pantau.commands import app, check_format, out
+from pantau.commands import TextTable, app, check_format, out
 
 if TYPE_CHECKING:
     from extract.evaluate import EvalReport, ItemResult
@@ -40,7 +39,7 @@ def print_report(report: EvalReport) -> None:
     metrics = report.metrics()
     breach = metrics["breach"]
     accused = metrics["accused"]
-    summary = Table("metric", "value", title=f"pantau eval {report.directory}")
+    summary = TextTable("metric", "value", title=f"pantau eval {report.directory}")
     rows: list[tuple[str, Any]] = [
         ("accused precision", accused["precision"]),
         (
@@ -65,7 +64,7 @@ def print_report(report: EvalReport) -> None:
     mistakes = report.mistakes()
     if not mistakes:
         return
-    table = Table(
+    table = TextTable(
         "id", "expected", "predicted", "score", "accused missed", "accused wrong", "region"
     )
     for item in mistakes:
@@ -93,7 +92,7 @@ def print_people(mistakes: list[ItemResult]) -> None:
     ]
     if not lines:
         return
-    table = Table("id", "person", "why | sentence", title="people wrongly named or missed")
+    table = TextTable("id", "person", "why | sentence", title="people wrongly named or missed")
     for item_id, kind, why in lines:
         table.add_row(item_id, kind, why)
     out.print(table)

@@ -5,14 +5,26 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
-from pantau import scheduler
-from pantau.commands import DbOption, app, check_format, out
+from pantau.commands import (
+    DbOption,
+    TextTable,
+    app,
+    check_format,
+    existing_database_path,
+    new_or_existing_database_path,
+    operator_time,
+    out,
+)
 from pantau.core import store
-from pantau.core.settings import database_path
+from pantau.service.config import load_service_config
+from pantau.service.logs import configure_service_logging
+from pantau.service.scheduler import run_service
+from pantau.service.state import parse_time
+from pantau.service.status import ServiceStatus, service_status
 
 
 @app.command()
@@ -28,10 +40,10 @@ def schedule(
     at most crawl.max_concurrent_crawls together) and sends the digest at digest.time.
     SIGHUP re-reads the config. Only one scheduler may run per database.
     """
-    scheduler.configure_service_logging(log_json)
-    config = scheduler.load_service_config()
-    path = database_path(db, config.settings)
-    raise typer.Exit(scheduler.run_service(path, config))
+    configure_service_logging(log_json)
+    config = load_service_config()
+    path = new_or_existing_database_path(db, config.settings)
+    raise typer.Exit(run_service(path, config))
 
 
 @app.command()
@@ -41,11 +53,11 @@ def status(
 ) -> None:
     """Show each site's last crawl, each office's pending digest, and the next runs."""
     check_format(fmt, ("table", "json"))
-    config = scheduler.load_service_config()
-    path = database_path(db, config.settings)
+    config = load_service_config()
+    path = existing_database_path(db, config.settings)
     database = store.open_db(path)
     try:
-        report = scheduler.service_status(database, path, config, datetime.now(UTC))
+        report = service_status(database, path, config, datetime.now(UTC))
     finally:
         database.close()
     if fmt == "json":
@@ -54,17 +66,16 @@ def status(
     print_status(report, config.timezone)
 
 
-def local(value: str | None, timezone: scheduler.ZoneInfo) -> str:
-    moment = scheduler.parse_time(value)
-    return moment.astimezone(timezone).strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
+def local(value: str | None, timezone: ZoneInfo) -> str:
+    return operator_time(parse_time(value), timezone)
 
 
-def print_status(report: scheduler.ServiceStatus, timezone: scheduler.ZoneInfo) -> None:
+def print_status(report: ServiceStatus, timezone: ZoneInfo) -> None:
     holder = report.scheduler
     running = f"running ({holder.describe()})" if holder else "not running"
     out.print(f"scheduler: {running}; times in {timezone.key}", markup=False)
 
-    sites = Table(
+    sites = TextTable(
         "site",
         "last crawl",
         "result",
@@ -86,7 +97,7 @@ def print_status(report: scheduler.ServiceStatus, timezone: scheduler.ZoneInfo) 
         )
     out.print(sites)
 
-    offices = Table("office", "waiting", "failed", "unknown", "last sent", title="Offices")
+    offices = TextTable("office", "waiting", "failed", "unknown", "last sent", title="Offices")
     for office in report.offices:
         offices.add_row(
             office.office,

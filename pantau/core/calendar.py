@@ -1,12 +1,24 @@
-"""Indonesian day and month names, for what Bawaslu staff read (digests, demo pages).
+"""Indonesian calendar knowledge: day and month names Pantau writes, and the time zones.
 
-Kept apart from `config/extraction.yaml`, which lists the spellings the date *parser*
-accepts (abbreviations, typos); these are the one spelling Pantau writes.
+The names are kept apart from `config/extraction.yaml`, which lists the spellings the date
+*parser* accepts (abbreviations, typos); these are the one spelling Pantau writes. The time
+zones (config/timezones.yaml) serve both directions: reading "13:00 WITA" and writing a
+digest's times.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from pantau.core.knowledge import config_file
+from pantau.core.settings import StrictModel, load_model
 
 DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 MONTHS = (
@@ -28,3 +40,108 @@ MONTHS = (
 def long_date(day: date) -> str:
     """'Rabu, 24 April 2024'."""
     return f"{DAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+# --- ISO 8601 text -----------------------------------------------------------------------
+
+_DAY_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_iso(
+    value: object, *, naive: tzinfo | None = UTC, day_prefix: bool = False
+) -> datetime | None:
+    """ISO 8601 text ("2024-04-24", "2024-04-24T13:00:00+0700", "...Z") as a datetime.
+
+    Anything else (not text, blank, not ISO) gives None. A value without an offset is taken
+    in `naive` (the store writes UTC), or left naive with `naive=None`. With `day_prefix`,
+    text that only starts with a date (a feed's "2024-04-24 13.00 WIB") gives that day's
+    midnight.
+    """
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        if not (day_prefix and (found := _DAY_PREFIX.match(text))):
+            return None
+        try:
+            moment = datetime.fromisoformat(found.group())
+        except ValueError:
+            return None
+    if moment.tzinfo is None and naive is not None:
+        return moment.replace(tzinfo=naive)
+    return moment
+
+
+# --- config/timezones.yaml --------------------------------------------------------------
+
+
+class ZoneEntry(StrictModel):
+    abbreviation: str = Field(pattern=r"^[A-Z]{2,6}$")
+    utc_offset: int = Field(ge=-12, le=14)
+    iana: list[str] = []
+
+    @model_validator(mode="after")
+    def _iana_zones_agree(self) -> ZoneEntry:
+        for name in self.iana:
+            try:
+                zone = ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{name!r} is not an IANA time zone") from None
+            offset = zone.utcoffset(datetime(2024, 1, 1)) or timedelta(0)
+            if offset != timedelta(hours=self.utc_offset):
+                hours = offset.total_seconds() / 3600
+                raise ValueError(f"{name} is UTC{hours:+g}, not UTC{self.utc_offset:+d}")
+        return self
+
+
+class ZonesFile(StrictModel):
+    zones: list[ZoneEntry] = Field(min_length=1)
+    default: str
+
+    @field_validator("zones")
+    @classmethod
+    def _unique(cls, zones: list[ZoneEntry]) -> list[ZoneEntry]:
+        seen = [zone.abbreviation for zone in zones]
+        if twice := sorted({name for name in seen if seen.count(name) > 1}):
+            raise ValueError(f"{', '.join(twice)} listed twice")
+        return zones
+
+    @model_validator(mode="after")
+    def _default_is_listed(self) -> ZonesFile:
+        if self.default not in {zone.abbreviation for zone in self.zones}:
+            raise ValueError(f"default {self.default!r} is not one of the zones")
+        return self
+
+
+@dataclass(frozen=True)
+class Zones:
+    """Indonesian time-zone abbreviations both ways: "WITA" -> UTC+8, Asia/Makassar -> "WITA"."""
+
+    offsets: dict[str, timezone]  # by abbreviation, upper case
+    default: str
+    abbreviations: dict[str, str]  # by IANA name
+
+    def of(self, abbreviation: str | None) -> timezone:
+        """The fixed offset of an abbreviation; none means the default zone."""
+        return self.offsets[(abbreviation or self.default).upper()]
+
+    def abbreviation(self, iana_name: str) -> str | None:
+        return self.abbreviations.get(iana_name)
+
+
+def load_zones(directory: Path | None = None) -> Zones:
+    return _zones(config_file("timezones.yaml", directory))
+
+
+@lru_cache(maxsize=4)
+def _zones(path: Path) -> Zones:
+    loaded = load_model(path, ZonesFile)
+    return Zones(
+        offsets={
+            zone.abbreviation: timezone(timedelta(hours=zone.utc_offset)) for zone in loaded.zones
+        },
+        default=loaded.default,
+        abbreviations={name: zone.abbreviation for zone in loaded.zones for name in zone.iana},
+    )

@@ -12,14 +12,54 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from pydantic.networks import validate_email
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
-DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+# What the program ships beside its code: the default config and rules (config/) and its
+# data (data/: demo outlets, region data). In a source checkout they are the repository's
+# folders; an installed wheel carries them inside the package, under pantau/shipped/.
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the checkout (site-packages if installed)
+_INSTALLED = Path(__file__).resolve().parents[1] / "shipped"
+
+
+def _shipped(name: str) -> Path:
+    installed = _INSTALLED / name
+    return installed if installed.is_dir() else PROJECT_ROOT / name
+
+
+DEFAULT_CONFIG_DIR = _shipped("config")
+DEFAULT_DATA_DIR = _shipped("data")
+DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
+
+
+def _load_defaults() -> dict[str, Any]:
+    with open(DEFAULTS_FILE, encoding="utf-8") as handle:
+        loaded = yaml.safe_load(handle)
+    return loaded if isinstance(loaded, dict) else {}
+
+
+DEFAULTS = _load_defaults()
+
+
+def default(key: str) -> Any:
+    """The default of a setting (`crawl.max_pages`), as written in defaults.yaml: the one
+    place defaults live, so no second copy can drift from it."""
+    node: Any = DEFAULTS
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(f"{DEFAULTS_FILE}: no default for {key}")
+        node = node[part]
+    return node
 
 
 class HasId(Protocol):
@@ -52,74 +92,65 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# --- settings.yaml ----------------------------------------------------------------
+class SettingsModel(StrictModel):
+    """A section of settings.yaml; its defaults come from defaults.yaml and are validated
+    like the operator's values (so "07:00" there becomes a time here)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
 
-class CrawlSettings(StrictModel):
-    user_agent: str = "PantauBot/0.1 (+mailto:{contact})"
-    contact: str = "it@bawaslu.example"
-    obey_robots: bool = True
-    concurrent_requests: int = Field(16, ge=1)
-    concurrent_per_domain: int = Field(2, ge=1)
-    download_delay: float = Field(0.5, ge=0)
-    autothrottle_max_delay: float = Field(30.0, gt=0)
-    autothrottle_target_concurrency: float = Field(1.0, gt=0)
-    download_timeout: float = Field(30.0, gt=0)
-    max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
-    retry_times: int = Field(3, ge=0)
-    redirect_max: int = Field(5, ge=0)
-    default_interval_minutes: int = Field(60, ge=1)
-    max_concurrent_crawls: int = Field(2, ge=1)
-    jitter_seconds: int = Field(120, ge=0)
-    # The scheduler stops a crawl running longer than this, so a hung site cannot hold a slot.
-    max_run_minutes: int = Field(120, ge=1)
-    max_pages: int = Field(500, ge=1)
-    # Processes that extract, dedup, detect and store crawled pages beside the reactor
-    # (crawler/worker.py); 0 runs that work inside the crawl process (debugging, tests).
-    ingest_processes: int = Field(1, ge=0)
+# --- settings.yaml (every default and what it means: defaults.yaml) ----------------
+
+
+class CrawlSettings(SettingsModel):
+    user_agent: str = Field(default("crawl.user_agent"))
+    contact: str = Field(default("crawl.contact"))
+    obey_robots: bool = Field(default("crawl.obey_robots"))
+    concurrent_requests: int = Field(default("crawl.concurrent_requests"), ge=1)
+    concurrent_per_domain: int = Field(default("crawl.concurrent_per_domain"), ge=1)
+    download_delay: float = Field(default("crawl.download_delay"), ge=0)
+    autothrottle_max_delay: float = Field(default("crawl.autothrottle_max_delay"), gt=0)
+    autothrottle_target_concurrency: float = Field(
+        default("crawl.autothrottle_target_concurrency"), gt=0
+    )
+    download_timeout: float = Field(default("crawl.download_timeout"), gt=0)
+    max_body_bytes: int = Field(default("crawl.max_body_bytes"), ge=1024)
+    retry_times: int = Field(default("crawl.retry_times"), ge=0)
+    redirect_max: int = Field(default("crawl.redirect_max"), ge=0)
+    max_retry_after: float = Field(default("crawl.max_retry_after"), ge=0)
+    default_interval_minutes: int = Field(default("crawl.default_interval_minutes"), ge=1)
+    max_concurrent_crawls: int = Field(default("crawl.max_concurrent_crawls"), ge=1)
+    jitter_seconds: int = Field(default("crawl.jitter_seconds"), ge=0)
+    max_run_minutes: int = Field(default("crawl.max_run_minutes"), ge=1)
+    max_pages: int = Field(default("crawl.max_pages"), ge=1)
+    max_requests: int = Field(default("crawl.max_requests"), ge=10)
+    ingest_processes: int = Field(default("crawl.ingest_processes"), ge=0)
 
     @property
     def resolved_user_agent(self) -> str:
         return self.user_agent.replace("{contact}", self.contact)
 
 
-class DedupSettings(StrictModel):
-    """Story clustering; the thresholds are chosen from measurements (see settings.yaml)."""
+class DedupSettings(SettingsModel):
+    """Story clustering; the thresholds are chosen from measurements (see defaults.yaml)."""
 
-    num_perm: int = Field(128, ge=16)
-    shingle_words: int = Field(5, ge=1)
-    lsh_threshold: float = Field(0.3, gt=0, lt=1)
-    jaccard_min: float = Field(0.4, gt=0, le=1)
-    containment_min: float = Field(0.7, gt=0, le=1)
-    min_shingles: int = Field(8, ge=1)
-    max_words: int = Field(5000, ge=50)
-    max_candidates: int = Field(50, ge=1)
-    furniture_patterns: list[str] = [
-        r"^(baca( juga)?|simak( juga)?|lihat( juga)?|berita terkait|artikel terkait)\b",
-        r"^(sumber|editor|penulis|pewarta|reporter|redaktur|foto|caption)\s*:",
-        r"^(bagikan|share|ikuti|follow|dapatkan|download|unduh|klik|tonton|gabung)\b",
-        r"^(copyright|hak cipta|©)",
-        r"^\(?[a-z]{2,5}(/[a-z]{2,5})+\)?$",
-    ]
-
-    @field_validator("furniture_patterns")
-    @classmethod
-    def _valid_patterns(cls, patterns: list[str]) -> list[str]:
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from exc
-        return patterns
+    num_perm: int = Field(default("dedup.num_perm"), ge=16)
+    shingle_words: int = Field(default("dedup.shingle_words"), ge=1)
+    lsh_threshold: float = Field(default("dedup.lsh_threshold"), gt=0, lt=1)
+    jaccard_min: float = Field(default("dedup.jaccard_min"), gt=0, le=1)
+    containment_min: float = Field(default("dedup.containment_min"), gt=0, le=1)
+    min_shingles: int = Field(default("dedup.min_shingles"), ge=1)
+    max_words: int = Field(default("dedup.max_words"), ge=50)
+    max_candidates: int = Field(default("dedup.max_candidates"), ge=1)
 
 
-class SmtpSettings(StrictModel):
-    host: str = "127.0.0.1"
-    port: int = Field(25, ge=1, le=65535)
-    security: Literal["none", "starttls", "tls"] = "none"
-    username: str | None = None
-    sender: str = "Pantau <pantau@bawaslu.example>"
-    timeout: float = Field(30.0, gt=0)
+class SmtpSettings(SettingsModel):
+    host: str = Field(default("smtp.host"))
+    port: int = Field(default("smtp.port"), ge=1, le=65535)
+    security: Literal["none", "starttls", "tls"] = Field(default("smtp.security"))
+    username: str | None = Field(default("smtp.username"))
+    sender: str = Field(default("smtp.sender"))
+    timeout: float = Field(default("smtp.timeout"), gt=0)
 
     @property
     def password(self) -> str | None:
@@ -127,23 +158,32 @@ class SmtpSettings(StrictModel):
         return os.environ.get("PANTAU_SMTP_PASSWORD")
 
 
-class DigestSettings(StrictModel):
-    time: dt.time = dt.time(7, 0)
-    timezone: str = "Asia/Jakarta"
-    grace_minutes: int = Field(180, ge=0)
-    max_stories: int = Field(50, ge=1)
-    min_score: float = Field(0.5, ge=0, le=1)
-    review_url: str = "http://localhost:8000/findings"
+class DigestSettings(SettingsModel):
+    time: dt.time = Field(default("digest.time"))
+    timezone: str = Field(default("digest.timezone"))
+    grace_minutes: int = Field(default("digest.grace_minutes"), ge=0)
+    max_stories: int = Field(default("digest.max_stories"), ge=1)
+    min_score: float = Field(default("digest.min_score"), ge=0, le=1)
+    review_url: str = Field(default("digest.review_url"))
 
 
-class Settings(StrictModel):
-    db_path: str = "data/pantau.db"
-    outbox_dir: str = "data/outbox"
-    crawl_state_dir: str = "data/crawl-state"
+class WorkspaceSettings(SettingsModel):
+    session_hours: int = Field(default("workspace.session_hours"), ge=1)
+    page_size: int = Field(default("workspace.page_size"), ge=1, le=500)
+    lockout_failures: int = Field(default("workspace.lockout_failures"), ge=1)
+    lockout_window_minutes: int = Field(default("workspace.lockout_window_minutes"), ge=1)
+    lockout_minutes: int = Field(default("workspace.lockout_minutes"), ge=1)
+
+
+class Settings(SettingsModel):
+    db_path: str = Field(default("db_path"))
+    outbox_dir: str = Field(default("outbox_dir"))
+    crawl_state_dir: str = Field(default("crawl_state_dir"))
     crawl: CrawlSettings = CrawlSettings()
     dedup: DedupSettings = DedupSettings()
     smtp: SmtpSettings = SmtpSettings()
     digest: DigestSettings = DigestSettings()
+    workspace: WorkspaceSettings = WorkspaceSettings()
 
 
 # --- sites.yaml ---------------------------------------------------------------------
@@ -196,13 +236,23 @@ class SitesFile(StrictModel):
 # --- offices.yaml -------------------------------------------------------------------
 
 
+def _mail_address(entry: str) -> str:
+    """`a@b.id` or `Nama <a@b.id>`, checked as pydantic's EmailStr checks (email-validator)."""
+    validate_email(entry)
+    return entry
+
+
+# A To/Cc entry, refused at load (naming the office) rather than at send time.
+MailAddress = Annotated[str, AfterValidator(_mail_address)]
+
+
 class OfficeConfig(StrictModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     name: str
     level: Literal["ri", "provinsi", "kabkota"]
     regions: list[str] = []
-    to: list[str] = []
-    cc: list[str] = []
+    to: list[MailAddress] = []
+    cc: list[MailAddress] = []
     min_score: float | None = Field(None, ge=0, le=1)
     send_empty: bool = False
 
@@ -277,8 +327,22 @@ def load_model(path: Path, model: type[ModelT], data: Any = None) -> ModelT:
 
 
 def config_dir(explicit: str | Path | None = None) -> Path:
-    chosen = explicit or os.environ.get("PANTAU_CONFIG") or DEFAULT_CONFIG_DIR
-    return Path(chosen)
+    """The operator's config folder: given, else PANTAU_CONFIG, else `./config` when the
+    current directory has one, else the defaults shipped with Pantau."""
+    if chosen := explicit or os.environ.get("PANTAU_CONFIG"):
+        return Path(chosen)
+    here = Path("config")
+    return here.resolve() if (here / "settings.yaml").is_file() else DEFAULT_CONFIG_DIR
+
+
+def project_root() -> Path:
+    """The operator's project, against which relative paths in settings resolve: the parent
+    of the config folder in use (a checkout's own config: the checkout). With the config
+    shipped inside an installed package, the current directory."""
+    chosen = config_dir().resolve()
+    if chosen == (_INSTALLED / "config").resolve():
+        return Path.cwd()
+    return chosen.parent
 
 
 def load_settings(directory: Path | None = None) -> Settings:
@@ -308,9 +372,19 @@ def load_offices(directory: Path | None = None) -> list[OfficeConfig]:
 
 
 def resolve_path(value: str | Path) -> Path:
-    """Relative runtime paths in settings are relative to the project root."""
+    """A path from settings: relative ones are relative to the operator's project (the
+    config folder's parent), never to wherever Pantau happens to be installed."""
     path = Path(value)
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return path if path.is_absolute() else project_root() / path
+
+
+def per_database_dir(setting: str, db_path: Path, kind: str) -> Path:
+    """A folder of files that belong to one database (crawl state...): the one the settings
+    name, else `<db stem>-<kind>/` beside the database, so a second database never shares
+    or overwrites the first one's files."""
+    if setting:
+        return resolve_path(setting)
+    return db_path.parent / f"{db_path.stem}-{kind}"
 
 
 def database_path(explicit: str | Path | None = None, settings: Settings | None = None) -> Path:

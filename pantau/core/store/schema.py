@@ -286,3 +286,131 @@ def m050_fts_follows_text_only(db: Database) -> None:
         "insert into articles_fts (rowid, title, text) values (new.rowid, new.title, new.text); "
         "end"
     )
+
+
+@migrations()
+def m090_cases(db: Database) -> None:
+    """Case threads: stories of one suspected breach across outlets and days.
+
+    A case keeps its id while it grows (`pantau cases`, the digest), so an office is told
+    of a case once as new and afterwards only of its progress. A story may belong to
+    several cases (a round-up of two cases).
+    """
+    # AUTOINCREMENT: the id of a case that merged into another is never handed out again.
+    db.execute(
+        "create table cases (id integer primary key autoincrement, region_code text, "
+        "region_name text, province text, accused text, violations text, stage text, "
+        "first_seen text, updated_at text, created_at text)"
+    )
+    db.execute(
+        "create table case_stories (case_id integer not null references cases(id), "
+        "cluster_id integer not null references clusters(id), "
+        "primary key (case_id, cluster_id)) without rowid"
+    )
+    db.execute("create index case_stories_cluster on case_stories (cluster_id)")
+    db.table("case_events").create(
+        {
+            "case_id": int,
+            "seq": int,
+            "stage": str,
+            "label": str,
+            "date": str,
+            "article_id": int,
+            "url": str,
+            "sentence": str,
+        },
+        pk=("case_id", "stage"),
+        foreign_keys=[("case_id", "cases", "id")],
+    )
+
+
+# --- the review workspace (numbered from 100 so they sort after the pipeline's own) ------
+
+
+@migrations()
+def m095_dedup_sentences(db: Database) -> None:
+    """Sentence keys for story clustering: partial copies share sentences, not shingles.
+
+    Like dedup_bands, one WITHOUT ROWID B-tree of (key, article_id); an article's own keys
+    are kept with its signature so an updated article's rows can be found and removed.
+    Articles indexed before this migration have none until `pantau stories-reindex`.
+    """
+    db.execute(
+        "create table dedup_sentences (key integer not null, article_id integer not null, "
+        "primary key (key, article_id)) without rowid"
+    )
+    db.table("dedup_signatures").add_column("sentence_keys", bytes)
+
+
+@migrations()
+def m100_accounts(db: Database) -> None:
+    """Workspace accounts, one office each, and every login attempt (for the lockout).
+
+    Attempts are kept per e-mail address whether or not an account exists, so a locked
+    address and an unknown one answer alike.
+    """
+    db.table("accounts").create(
+        {
+            "id": int,
+            "email": str,
+            "office": str,
+            "password_hash": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"email", "office", "password_hash"},
+    )
+    db.table("accounts").create_index(["email"], unique=True)
+    db.table("login_attempts").create(
+        {"id": int, "email": str, "ok": int, "at": str}, pk="id", not_null={"email", "at"}
+    )
+    db.table("login_attempts").create_index(["email", "at"])
+
+
+@migrations()
+def m101_review_records(db: Database) -> None:
+    """Review decisions as an append-only history.
+
+    Each row is one action (confirm, dismiss, duplicate, note, follow_up) by a reviewer of an
+    office, and carries the story's resulting `status` and `follow_up`, so the newest row of
+    a story is its current state: the digest's "newest row says dismissed" rule keeps working
+    unchanged. Triggers refuse UPDATE and DELETE: a decision is corrected by a newer one.
+    """
+    reviews = db.table("reviews")
+    reviews.add_column("office", str)
+    reviews.add_column("action", str)
+    reviews.add_column("reason", str)
+    reviews.add_column("duplicate_of", int)
+    reviews.add_column("follow_up", str)
+    reviews.create_index(["cluster_id", "id"])
+    db.execute(
+        "create trigger reviews_no_update before update on reviews begin "
+        "select raise(abort, 'reviews are append-only'); end"
+    )
+    db.execute(
+        "create trigger reviews_no_delete before delete on reviews begin "
+        "select raise(abort, 'reviews are append-only'); end"
+    )
+
+
+@migrations()
+def m110_crawl_retry_after(db: Database) -> None:
+    """When a site asked the crawler to come back (Retry-After on a 429 or 503).
+
+    The next crawl of the site waits until then (bounded by crawl.max_retry_after), so
+    a site that asked for a pause is not hit again by the next scheduled run.
+    """
+    db.table("crawl_retry_after").create(
+        {"site": str, "not_before": str, "noted_at": str}, pk="site"
+    )
+
+
+@migrations()
+def m120_refused_recipients(db: Database) -> None:
+    """A digest that reached some recipients but not others retries only the refused ones:
+    `refused_next_at` is when (null: nothing left to retry), `refused_attempts` how often."""
+    digests = db.table("digests")
+    digests.add_column("refused_attempts", int, not_null_default=0)
+    digests.add_column("refused_next_at", str)
+    digests.create_index(["refused_next_at"])

@@ -1,0 +1,181 @@
+"""The crawl's queries: its runs, its per-URL errors, source validators, known articles.
+
+The crawler reads and writes these tables and nothing else does the same job, so every
+statement the spider, its store extension and the run recorder need lives here and the
+crawler holds no SQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from pantau.core.store import insert_returning_id, utcnow
+
+MAX_DETAIL = 500
+MAX_URL = 2000
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """What a crawl_runs row says about a run so far (or at its end)."""
+
+    pages_fetched: int = 0
+    articles_new: int = 0
+    articles_updated: int = 0
+    articles_skipped: int = 0
+    failure_causes: Mapping[str, int] | None = None
+
+    def as_row(self) -> dict[str, Any]:
+        causes = dict(self.failure_causes or {})
+        return {
+            "pages_fetched": self.pages_fetched,
+            "articles_new": self.articles_new,
+            "articles_updated": self.articles_updated,
+            "articles_skipped": self.articles_skipped,
+            "failures": sum(causes.values()),
+            "failure_causes": json.dumps(causes, sort_keys=True),
+        }
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    """A stored article and what decides whether to fetch it again."""
+
+    id: int
+    changed: str | None  # the feed/sitemap date stored, else when it was fetched
+    etag: str | None
+    last_modified: str | None
+    url: str  # the URL it is stored under
+
+
+# --- runs -----------------------------------------------------------------------------
+
+
+def start_run(db: Database, site: str, pid: int, error: str | None = None) -> int:
+    return insert_returning_id(
+        db,
+        "crawl_runs",
+        {
+            "site": site,
+            "started_at": utcnow(),
+            "status": "running",
+            "pid": pid,
+            **RunTotals().as_row(),
+            "error": error,
+        },
+    )
+
+
+def close_stale_runs(db: Database, site: str, alive: Callable[[int], bool]) -> list[int]:
+    """Close a site's runs still 'running' whose process is gone: they were killed."""
+    stale = []
+    for row in db.query(
+        "select id, pid from crawl_runs where site = ? and status = 'running'", [site]
+    ):
+        if row["pid"] and alive(row["pid"]):
+            continue
+        stale.append(row["id"])
+        db.table("crawl_runs").update(row["id"], {"status": "interrupted", "finished_at": utcnow()})
+    return stale
+
+
+def record_progress(db: Database, run_id: int, totals: RunTotals) -> None:
+    """The counts of a run still going, so a killed run shows what it did."""
+    db.table("crawl_runs").update(run_id, totals.as_row())
+
+
+def finish_run(
+    db: Database, run_id: int, status: str, totals: RunTotals, error: str | None
+) -> None:
+    db.table("crawl_runs").update(
+        run_id, {"finished_at": utcnow(), "status": status, **totals.as_row(), "error": error}
+    )
+
+
+def record_error(
+    db: Database, run_id: int | None, site: str, url: str, cause: str, detail: str
+) -> None:
+    db.table("crawl_errors").insert(
+        {
+            "run_id": run_id or None,
+            "site": site,
+            "url": url[:MAX_URL],
+            "cause": cause,
+            "detail": detail[:MAX_DETAIL],
+            "at": utcnow(),
+        }
+    )
+
+
+# --- source validators (conditional requests) -------------------------------------------
+
+
+def source_validators(db: Database, url: str) -> tuple[str | None, str | None]:
+    """(ETag, Last-Modified) a source answered with at the last good crawl."""
+    row = db.execute("select etag, last_modified from http_cache where url = ?", [url]).fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def save_source_validators(
+    db: Database, site: str, validators: Mapping[str, Mapping[str, str | None]]
+) -> None:
+    rows = [
+        {"url": url, "site": site, **values, "checked_at": utcnow()}
+        for url, values in validators.items()
+    ]
+    if rows:
+        db.table("http_cache").upsert_all(rows, pk="url")
+
+
+# --- Retry-After ----------------------------------------------------------------------
+
+
+def set_retry_after(db: Database, site: str, not_before: datetime) -> None:
+    """Remember the latest moment a site asked us to stay away until."""
+    current = retry_after(db, site)
+    if current is not None and current >= not_before:
+        return
+    db.table("crawl_retry_after").upsert(
+        {"site": site, "not_before": not_before.isoformat(), "noted_at": utcnow()}, pk="site"
+    )
+
+
+def retry_after(db: Database, site: str) -> datetime | None:
+    row = db.execute("select not_before from crawl_retry_after where site = ?", [site]).fetchone()
+    return datetime.fromisoformat(row[0]) if row else None
+
+
+# --- known articles -------------------------------------------------------------------
+
+
+def known_article(db: Database, variants: Sequence[str]) -> KnownArticle | None:
+    """The stored article behind any of `variants` (in order of preference).
+
+    One query for all variants (every sitemap and listing link is looked up); the
+    earliest variant wins, a stored URL before an alias.
+    """
+    marks = ", ".join("?" for _ in variants)
+    rows = db.execute(
+        "select a.id, coalesce(a.source_date, a.fetched_at), a.etag, a.last_modified, "
+        f"a.url, a.url, 0 from articles a where a.url in ({marks}) union all "
+        "select a.id, coalesce(a.source_date, a.fetched_at), a.etag, a.last_modified, "
+        "a.url, u.url, 1 from article_urls u join articles a on a.id = u.article_id "
+        f"where u.url in ({marks})",
+        [*variants, *variants],
+    ).fetchall()
+    if not rows:
+        return None
+    rank = {variant: n for n, variant in enumerate(variants)}
+    row = min(rows, key=lambda r: (rank.get(r[5], len(rank)), r[6]))
+    return KnownArticle(id=row[0], changed=row[1], etag=row[2], last_modified=row[3], url=row[4])
+
+
+def set_source_date(db: Database, article_id: int, source_date: str) -> None:
+    """A 304 to a re-fetch: the article is unchanged, but its source date moved on."""
+    db.table("articles").update(article_id, {"source_date": source_date})
