@@ -735,7 +735,12 @@ class OfficialFinder:
             j -= 1
         size = self.link_words.ends_at(self.lowers, j, sent_start)
         linked = size > 0
-        if mention.name and not (linked and self.lowers[j - 1] in {"selaku", "sebagai"}):
+        in_brackets = j - 1 >= sent_start and doc[j - 1].text == "("
+        if (
+            mention.name
+            and not in_brackets
+            and not (linked and self.lowers[j - 1] in {"selaku", "sebagai"})
+        ):
             return
         j -= size
         bracketed = False
@@ -757,7 +762,13 @@ class OfficialFinder:
         if j == end:
             return
         before = doc[j - 1] if j > sent_start else None
-        if before is not None and before.text[:1].isupper() and before.is_alpha and not linked:
+        if (
+            before is not None
+            and before.text[:1].isupper()
+            and before.is_alpha
+            and not linked
+            and before.lower_ not in self.not_names  # "Sementara Oslan Junaidi (...)"
+        ):
             return
         if bracketed and mention.name:
             mention.name = None  # the bracket names the post of the name before it
