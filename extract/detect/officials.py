@@ -369,8 +369,8 @@ class OfficialFinder:
         if rule.requires_unit and not mention.unit:
             return None
         i = self._name_after(doc, i, sent_end, mention, headline)
-        if not mention.name and mention.place_span:
-            self._split_place(doc, mention, headline)
+        if not mention.name and mention.place_span and mention.place_span[0] == span.end:
+            self._split_place(doc, mention, headline)  # not "... di Kecamatan Tanah Jambo Aye"
         mention.end = max(mention.end, i)
         self._name_before(doc, span.start, mention, headline)
         self._modifiers_before(doc, span.start, mention, span.end)
