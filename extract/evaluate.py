@@ -221,18 +221,22 @@ def load_labels(directory: Path) -> list[dict[str, Any]]:
 
 
 def _document_for(directory: Path, item_id: str) -> Path | None:
-    for suffix in SUFFIXES:
-        candidate = directory / f"{item_id}{suffix}"
-        if candidate.is_file():
-            return candidate
+    """DIR/<id>.txt, or DIR/articles/<id>.txt (the layout of the shared real set)."""
+    for folder in (directory, directory / "articles"):
+        for suffix in SUFFIXES:
+            candidate = folder / f"{item_id}{suffix}"
+            if candidate.is_file():
+                return candidate
     return None
 
 
 def _region_ok(
-    expected: dict[str, Any] | None, finding: Finding, gazetteer: Gazetteer
+    expected: dict[str, Any] | str | None, finding: Finding, gazetteer: Gazetteer
 ) -> tuple[bool, str | None]:
     if not expected:
         return finding.region is None, None
+    if isinstance(expected, str):  # the real set writes the region's name only
+        expected = {"name": expected}
     code = expected.get("code")
     name = expected.get("name") or ""
     if not code:

@@ -17,6 +17,7 @@ TESTS = Path(__file__).parent
 DETECT_FIXTURES = TESTS / "fixtures" / "detect"
 DEV_CORPUS = TESTS / "fixtures" / "corpus"
 SEEDS = Path(__file__).parents[2] / "shared" / "corpus" / "seeds"
+REAL = Path(__file__).parents[2] / "shared" / "corpus" / "real"
 
 HELDOUT = Path(__file__).parents[1] / "benchmarks/heldout"
 BLIND = Path(__file__).parents[1] / "benchmarks/blind"
@@ -32,6 +33,17 @@ DEV_FLOORS = {
     "region": 0.95,
 }
 SEED_FLOORS = {"breach_f1": 1.0, "accused_recall": 1.0, "verdict_accuracy": 1.0, "region": 1.0}
+# The real set (45 real articles, articles/NNN.txt): detector 1.1 scored breach F1 0.791,
+# accused recall 0.262 / precision 0.423, verdict 0.778; detector 1.2 0.829, 0.571 / 0.857,
+# 0.822 (region 0.844). It is development material: these floors keep the lessons learnt.
+REAL_FLOORS = {
+    "breach_f1": 0.8,
+    "accused_recall": 0.55,
+    "accused_precision": 0.83,
+    "verdict_accuracy": 0.8,
+    "region": 0.82,
+    "advisory_as_breach_max": 3,
+}
 HELDOUT_FLOORS = {
     "breach_f1": 0.9,
     "accused_recall": 0.85,
@@ -146,6 +158,12 @@ def test_seed_articles_stay_above_their_floors() -> None:
     if not (SEEDS / "labels.jsonl").is_file():
         pytest.skip("seed corpus not present")
     assert_floors(SEEDS, SEED_FLOORS)
+
+
+def test_real_set_stays_above_its_floors() -> None:
+    if not (REAL / "labels.jsonl").is_file():
+        pytest.skip("real set not present")
+    assert_floors(REAL, REAL_FLOORS)
 
 
 def test_heldout_set_stays_above_its_floors() -> None:
