@@ -248,6 +248,7 @@ class OfficialFinder:
         self.not_a_person_after = PhraseIndex(rules.cues.not_a_person_after)
         self.object_fillers = frozenset(rules.cues.object_fillers)
         self.speech_after = PhraseIndex(rules.cues.speech_after)
+        self.speaker_words = frozenset(rules.cues.speech_after)
         self.speech_before = PhraseIndex(rules.cues.speech_before)
         self.alleged = PhraseIndex(
             [p for group in rules.cues.allegation if group.weight >= 1.0 for p in group.phrases]
@@ -767,9 +768,11 @@ class OfficialFinder:
             and before.text[:1].isupper()
             and before.is_alpha
             and not linked
-            and before.lower_ not in self.not_names  # "Sementara Oslan Junaidi (...)"
+            and not (
+                bracketed and before.lower_ in self.adverbs | self.not_names - self.speaker_words
+            )
         ):
-            return
+            return  # a bracketed post may follow a sentence opener: "Sementara Oslan Junaidi (...)"
         if bracketed and mention.name:
             mention.name = None  # the bracket names the post of the name before it
         self._set_name(mention, doc.span(j, end))
