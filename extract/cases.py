@@ -21,6 +21,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from pantau.core.calendar import parse_iso
 from pantau.core.settings import DEFAULT_CONFIG_DIR, StrictModel, load_model
 
 DEFAULT_STAGES_FILE = DEFAULT_CONFIG_DIR / "rules" / "case_stages.yaml"
@@ -214,13 +215,8 @@ _TITLE_WORDS = frozenset(
 
 
 def parse_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=None)
+    parsed = parse_iso(value, naive=None)
+    return parsed.replace(tzinfo=None) if parsed else None
 
 
 def is_initials(name: str) -> bool:

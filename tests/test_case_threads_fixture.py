@@ -35,11 +35,11 @@ def test_nothing_is_linked_that_is_not_one_case(scores: CaseScores) -> None:
     assert scores.false_links == []
 
 
-def test_copies_folded_keep_their_floor(scores: CaseScores) -> None:
+def test_every_copy_is_folded(scores: CaseScores) -> None:
     assert scores.copies == 12
     assert scores.copies_folded == 12  # every copy: edited and partial ones by sentences
 
 
 def test_case_pairs_linked_keep_their_floor(scores: CaseScores) -> None:
     assert scores.case_pairs == 101
-    assert scores.case_pairs_linked >= 62
+    assert scores.case_pairs_linked >= 63

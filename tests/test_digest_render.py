@@ -231,11 +231,35 @@ def test_key_words_are_marked_in_the_html_evidence(db, tmp_path, catalog):
 
 def test_the_footer_explains_review_and_the_follow_up_route(db, tmp_path):
     load_fixture_stories(db)
-    text = sent_digest(db, tmp_path).part("plain").replace("\n", " ")
-    for expected in ("Meninjau atau menolak", "Bawaslu melakukan kajian", "BKN", "KASN"):
+    message = sent_digest(db, tmp_path)
+    text = re.sub(r"\s+", " ", message.part("plain"))  # the text part is wrapped, CRLF
+    for expected in (
+        "Tautan Tinjau pada tiap berita membuka halamannya di ruang tinjau Pantau",
+        "ditolak (dengan alasan) atau diberi status tindak lanjut",
+        "Temuan yang ditolak tidak dikirim lagi",
+        "Bawaslu melakukan kajian",
+        "BKN",
+        "KASN",
+    ):
         assert expected in text
+    for part in (text, message.part("html")):
+        assert "ruang tinjau Pantau" in part
+        assert "menyebut ID cerita" not in part  # reviews happen in the workspace now
     assert "Pejabat Pembina Kepegawaian" in text
     assert re.search(r"http://127\.0\.0\.1:8000/findings/\d+\b", text)
+
+
+def test_without_a_workspace_address_the_footer_points_to_no_review_link(db, tmp_path):
+    load_fixture_stories(db)
+    with SmtpServer() as server:
+        settings = make_settings(tmp_path, server.port)
+        digest = settings.digest.model_copy(update={"review_url": ""})
+        settings = settings.model_copy(update={"digest": digest})
+        run_digests(db, settings, fixture_offices(), office_id="kabkota-17.08", now=NOW)
+    [received] = server.messages
+    for part in (received.part("plain"), received.part("html")):
+        assert "pada tiap berita" not in re.sub(r"\s+", " ", part)
+        assert "Bawaslu melakukan kajian" in re.sub(r"\s+", " ", part)
 
 
 def test_review_links_open_the_story_page_under_the_configured_address():

@@ -70,7 +70,7 @@ def driver(downloads: Path) -> Iterator:
         {"download.default_directory": str(downloads), "download.prompt_for_download": False},
     )
     chrome = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    chrome.set_page_load_timeout(20)
+    chrome.set_page_load_timeout(60)  # a loaded CI machine can be slow to start a renderer
     try:
         yield chrome
     finally:

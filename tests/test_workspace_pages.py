@@ -418,3 +418,30 @@ def test_an_empty_database_shows_empty_pages_not_errors(db, db_path):
         overview = browser.get("/overview")
         assert overview.status_code == 200 and "Belum ada data" in overview.text
         assert csv_rows(browser.get("/findings.csv").text) == []
+
+
+@pytest.mark.parametrize(
+    ("position", "kind"),
+    [
+        ("Bhabinkamtibmas Desa Jembayan", "TNI / Polri"),
+        ("Kepala Desa Karanganom", "Kepala desa / perangkat desa"),
+        ("Pj Bupati Kepahiang", "Penjabat kepala daerah"),
+        ("Tenaga Honorer Dinas Pendidikan", "Honorer / non-ASN"),
+        ("Sekretaris Daerah", "ASN / pegawai pemerintah"),
+        (None, "ASN / pegawai pemerintah"),
+    ],
+)
+def test_the_overview_sorts_the_accused_into_kinds_from_config(position, kind):
+    from pantau.workspace.kinds import load_kinds
+
+    assert load_kinds().kind_of(position) == kind
+
+
+def test_a_broken_kinds_file_is_refused_naming_the_file_and_the_entry(tmp_path):
+    from pantau.core.settings import ConfigError
+    from pantau.workspace.kinds import load_kinds
+
+    path = tmp_path / "accused_kinds.yaml"
+    path.write_text("fallback: ASN\nkinds:\n  - label: TNI\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"accused_kinds.yaml: kinds\[0\].*words"):
+        load_kinds(path)

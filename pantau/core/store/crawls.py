@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from pantau.core.calendar import parse_iso
 from pantau.core.store import insert_returning_id, utcnow
 
 MAX_DETAIL = 500
@@ -148,7 +149,7 @@ def set_retry_after(db: Database, site: str, not_before: datetime) -> None:
 
 def retry_after(db: Database, site: str) -> datetime | None:
     row = db.execute("select not_before from crawl_retry_after where site = ?", [site]).fetchone()
-    return datetime.fromisoformat(row[0]) if row else None
+    return parse_iso(row[0]) if row else None
 
 
 # --- known articles -------------------------------------------------------------------
