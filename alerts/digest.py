@@ -23,6 +23,7 @@ from alerts.mailer import DeliveryUncertain, MailError, SendAborted, send_messag
 from alerts.offices import min_score, recipients
 from alerts.render import Rendered, build_message, render_digest
 from alerts.selection import Selection, StoryPool, select_for_office, with_site_names
+from pantau.core.calendar import operator_time
 from pantau.core.settings import (
     ConfigError,
     OfficeConfig,
@@ -70,12 +71,16 @@ class _Run:
     site_names: dict[str, str] = field(default_factory=dict)
 
     @property
+    def policy(self) -> ledger.RetryPolicy:
+        return ledger.RetryPolicy.of(self.settings.digest)
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.settings.digest.timezone)
 
     def local(self, moment: datetime) -> str:
         """A time as operators read it: in the digest's zone, named (WIB)."""
-        return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M %Z")
+        return operator_time(moment, self.zone)
 
     @property
     def local_date(self) -> date:
@@ -107,7 +112,7 @@ def run_digests(
         pool=StoryPool(db),
         site_names=site_names(),
     )
-    notices = [] if dry_run else ledger.reconcile(db, run.now)
+    notices = [] if dry_run else ledger.reconcile(db, run.now, run.policy)
     for notice in notices:
         log.warning("office %s, digest %s: %s", notice.office, notice.message_id, notice.detail)
     reports = []
@@ -265,7 +270,9 @@ def _send_digest(run: _Run, office: OfficeConfig) -> OfficeReport:
         else:
             report.files = outbox
     except OSError as exc:
-        report.retry_at = ledger.mark_failed(run.db, digest_id, f"outbox: {exc}", run.now)
+        report.retry_at = ledger.mark_failed(
+            run.db, digest_id, f"outbox: {exc}", run.now, run.policy
+        )
         report.error = f"cannot write the outbox copy: {exc}"
         return report
     return _deliver(run, digest_id, message, report)
@@ -283,7 +290,7 @@ def _deliver(
             message, run.settings.smtp, report.recipients, before_data=before_data
         )
     except MailError as exc:
-        report.retry_at = ledger.mark_failed(run.db, digest_id, str(exc), run.now)
+        report.retry_at = ledger.mark_failed(run.db, digest_id, str(exc), run.now, run.policy)
         report.error = f"{exc}; stories stay pending, retry after {run.local(report.retry_at)}"
         log.warning("office %s: digest not sent: %s", report.office, exc)
         return report
@@ -300,7 +307,7 @@ def _deliver(
     if result.refused:
         note = "refused: " + "; ".join(f"{r} ({why})" for r, why in result.refused.items())
         log.warning("office %s: some recipients refused: %s", report.office, note)
-    ledger.mark_sent(run.db, digest_id, result.as_record(), run.now, note)
+    ledger.mark_sent(run.db, digest_id, result.as_record(), run.now, note, run.policy)
     report.status = "sent"
     report.recipients = result.accepted
     report.refused = result.refused

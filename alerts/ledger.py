@@ -13,13 +13,13 @@ Protocol, per digest message:
              it: the stories fall back to pending with attempts + 1 and `next_attempt_at`
              (exponential backoff), and the articles claimed for them are released.
 
-Reconciliation of runs that died (`reconcile`): a digest still 'sending' after
-`STALE_AFTER` never reached DATA, so nothing left the machine: it becomes 'failed' and is
-retried at once. A digest still 'transmitting' may or may not have been delivered. Resending
-could mail the office twice, and "never twice" is the promise, so it becomes 'unknown': its
-stories are not resent; the run reports it with the outbox file so an operator can check the
-mailbox, and `pantau digest-release MESSAGE_ID` puts the stories back to pending if it never
-arrived.
+Reconciliation of runs that died (`reconcile`): a digest still 'sending' after the settings'
+`digest.stale_after_minutes` never reached DATA, so nothing left the machine: it becomes
+'failed' and is retried at once. A digest still 'transmitting' may or may not have been
+delivered. Resending could mail the office twice, and "never twice" is the promise, so it
+becomes 'unknown': its stories are not resent; the run reports it with the outbox file so an
+operator can check the mailbox, and `pantau digest-release MESSAGE_ID` puts the stories back
+to pending if it never arrived.
 """
 
 from __future__ import annotations
@@ -35,19 +35,13 @@ from sqlite_utils import Database
 
 from alerts.selection import Selection, parse_time
 from pantau.core import store
-from pantau.core.settings import PantauError
+from pantau.core.settings import DigestSettings, PantauError
 from pantau.core.store import deliveries
-
-STALE_AFTER = timedelta(minutes=15)
-BACKOFF_BASE = timedelta(minutes=5)
-BACKOFF_MAX = timedelta(hours=6)
 
 # A recipient the server took, in a digest's `recipients` record (others hold the refusal).
 ACCEPTED = "accepted"
 # A resend cut off mid-body may have arrived: such an address is never tried again.
 UNKNOWN = "unknown"
-# Retries of refused recipients stop after this many (about 17 hours of backoff).
-REFUSED_MAX_ATTEMPTS = 8
 
 # Digest states that mean "this message exists or may exist in someone's mailbox".
 LIVE_STATES = ("sending", "transmitting", "sent", "unknown")
@@ -77,8 +71,26 @@ def immediate(db: Database) -> Iterator[Database]:
     db.execute("COMMIT")
 
 
-def backoff_delay(attempts: int) -> timedelta:
-    return min(BACKOFF_BASE * 2 ** max(0, attempts - 1), BACKOFF_MAX)
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a run is presumed dead and how long failed sends wait (settings' `digest`)."""
+
+    stale_after: timedelta
+    backoff_base: timedelta
+    backoff_max: timedelta
+    refused_max_attempts: int
+
+    @classmethod
+    def of(cls, digest: DigestSettings) -> RetryPolicy:
+        return cls(
+            stale_after=timedelta(minutes=digest.stale_after_minutes),
+            backoff_base=timedelta(minutes=digest.retry_backoff_minutes),
+            backoff_max=timedelta(minutes=digest.retry_backoff_max_minutes),
+            refused_max_attempts=digest.refused_max_attempts,
+        )
+
+    def backoff_delay(self, attempts: int) -> timedelta:
+        return min(self.backoff_base * 2 ** max(0, attempts - 1), self.backoff_max)
 
 
 def retry_at(db: Database, office: str, now: datetime) -> datetime | None:
@@ -212,7 +224,12 @@ def mark_transmitting(db: Database, digest_id: int) -> bool:
 
 
 def mark_sent(
-    db: Database, digest_id: int, recipients: dict[str, str], now: datetime, note: str | None
+    db: Database,
+    digest_id: int,
+    recipients: dict[str, str],
+    now: datetime,
+    note: str | None,
+    policy: RetryPolicy,
 ) -> None:
     """Sent to every recipient the server accepted; those it refused are retried on their
     own later (`refused_due`), with the same message."""
@@ -225,7 +242,7 @@ def mark_sent(
                 iso(now),
                 json.dumps(recipients, ensure_ascii=False),
                 note,
-                iso(now + backoff_delay(1)) if refused else None,
+                iso(now + policy.backoff_delay(1)) if refused else None,
                 digest_id,
             ],
         )
@@ -241,6 +258,7 @@ def mark_failed(
     digest_id: int,
     error: str,
     now: datetime,
+    policy: RetryPolicy,
     recipients: dict[str, str] | None = None,
 ) -> datetime:
     """Put the digest's stories back to pending, to be retried after a growing delay."""
@@ -249,7 +267,7 @@ def mark_failed(
             "select max(attempts) from deliveries where digest_id = ?", [digest_id]
         ).fetchone()
         attempts = int(row[0] or 0) + 1 if row else 1
-        next_at = now + backoff_delay(attempts)
+        next_at = now + policy.backoff_delay(attempts)
         db.execute(
             "update digests set status = 'failed', error = ?, recipients = ? where id = ?",
             [error, json.dumps(recipients or {}, ensure_ascii=False), digest_id],
@@ -309,9 +327,9 @@ def history(db: Database, office: str | None = None, limit: int = 20) -> list[di
     return deliveries.history(db, office, limit)
 
 
-def reconcile(db: Database, now: datetime) -> list[Notice]:
+def reconcile(db: Database, now: datetime, policy: RetryPolicy) -> list[Notice]:
     """Settle digests left behind by runs that died; see the module docstring."""
-    cutoff = iso(now - STALE_AFTER)
+    cutoff = iso(now - policy.stale_after)
     stale = list(
         db.query(
             "select id, office, message_id, status, eml_path from digests "
@@ -323,7 +341,7 @@ def reconcile(db: Database, now: datetime) -> list[Notice]:
     for row in stale:
         if row["status"] == "sending":
             detail = "an earlier run stopped before sending; its stories are pending again"
-            mark_failed(db, row["id"], detail, now)
+            mark_failed(db, row["id"], detail, now, policy)
             db.execute(
                 "update deliveries set next_attempt_at = ? where digest_id = ?",
                 [iso(now), row["id"]],
@@ -395,11 +413,12 @@ def settle_refused(
     resend: RefusedResend,
     results: dict[str, str],
     now: datetime,
+    policy: RetryPolicy,
     *,
     final: bool = False,
 ) -> datetime | None:
     """Record what the resend got per address; those still refused wait for the next try
-    (growing delay, at most REFUSED_MAX_ATTEMPTS; none when `final`). Returns when, or
+    (growing delay, at most `policy.refused_max_attempts`; none when `final`). Returns when, or
     None when nothing is left to try."""
     attempts = resend.attempts + 1
     with immediate(db):
@@ -409,8 +428,8 @@ def settle_refused(
         recipients = json.loads(row[0] or "{}") if row else {}
         recipients.update(results)
         left = [a for a, result in recipients.items() if _waiting(result)]
-        next_at: datetime | None = now + backoff_delay(attempts + 1)
-        if final or not left or attempts >= REFUSED_MAX_ATTEMPTS:
+        next_at: datetime | None = now + policy.backoff_delay(attempts + 1)
+        if final or not left or attempts >= policy.refused_max_attempts:
             next_at = None
         db.execute(
             "update digests set recipients = ?, refused_attempts = ?, refused_next_at = ? "

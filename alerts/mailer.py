@@ -118,7 +118,10 @@ def send_message(
             raise MailError(f"every recipient refused ({refusals})")
         if before_data is not None:
             before_data()
-        payload = message.as_bytes()
+        # CRLF line ends whatever policy the message carries: smtplib sends bytes as they
+        # are, and a message read back from the outbox (email.policy.default) ends its lines
+        # with bare LF, which a server reads as one endless line (or as smuggling) and refuses.
+        payload = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
         body_started = True
         code, reply = client.data(payload)
         if code != 250:

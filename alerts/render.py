@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from alerts.categories import SANCTION_WORDS, Catalog
+from alerts.categories import Catalog
 from alerts.selection import Accused, CaseProgress, Outlet, Selection, Story, StoryUpdate
+from alerts.weight import SERIOUSNESS_BAND, confidence, confidence_words, seriousness
 from pantau.core.calendar import MONTHS, load_zones, long_date, parse_iso
 from pantau.core.settings import OfficeConfig
 
@@ -102,6 +103,7 @@ def format_score(score: float) -> str:
 
 
 def severity(score: float) -> str:
+    """A band of the detection score (the review workspace colours findings by it)."""
     if score >= 0.8:
         return "tinggi"
     if score >= 0.6:
@@ -168,8 +170,10 @@ class StoryView:
     legal_basis: list[str]
     sanctions: list[str]
     evidence: list[list[tuple[str, bool]]]
-    score: str
-    severity: str
+    score: str  # confidence, "0,90"
+    severity: str  # the colour band of the seriousness: rendah, sedang, tinggi
+    confidence: str  # "tinggi (0,90)"
+    seriousness: str  # "berat (hukuman disiplin berat)"
     first: OutletView | None
     others: list[OutletView]
     others_hidden: int
@@ -226,10 +230,10 @@ def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(clean_text(item) for item in items if clean_text(item)))
 
 
-def _ordered_sanctions(groups: Iterable[tuple[str, ...]]) -> list[str]:
-    """Every possible sanction once, lightest first (the order of SANCTION_WORDS)."""
+def _ordered_sanctions(groups: Iterable[tuple[str, ...]], catalog: Catalog) -> list[str]:
+    """Every possible sanction once, lightest first (the order of the sanction levels)."""
     found = _unique(word for group in groups for word in group)
-    rank = {word: n for n, word in enumerate(SANCTION_WORDS.values())}
+    rank = {word: n for n, word in enumerate(catalog.levels.values())}
     return sorted(found, key=lambda word: rank.get(word, len(rank)))
 
 
@@ -299,6 +303,9 @@ def story_view(
     ]
     outlets = [outlet_view(o, zone) for o in story.outlets]
     categories = [catalog.get(category_id) for category_id in story.violations]
+    kinds = {person.kind for person in story.accused if person.kind}
+    sure = confidence(story)
+    level = seriousness(story, catalog)
     return StoryView(
         number=number,
         cluster_id=story.cluster_id,
@@ -306,11 +313,13 @@ def story_view(
         accused=accused_list(story.accused),
         region=region_text(story),
         categories=[clean_text(category.label) for category in categories],
-        legal_basis=_unique(item for category in categories for item in category.legal_basis),
-        sanctions=_ordered_sanctions(category.sanctions for category in categories),
+        legal_basis=_unique(law for category in categories for law in category.laws_for(kinds)),
+        sanctions=_ordered_sanctions((category.sanctions for category in categories), catalog),
         evidence=evidence,
-        score=format_score(story.score),
-        severity=severity(story.score),
+        score=format_score(sure),
+        severity=SERIOUSNESS_BAND.get(level or "", "sedang"),
+        confidence=f"{confidence_words(sure)} ({format_score(sure)})",
+        seriousness=f"{level} ({catalog.levels[level]})" if level else "belum diketahui",
         first=outlets[0] if outlets else None,
         others=outlets[1 : 1 + OUTLETS_LISTED],
         others_hidden=max(0, len(outlets) - 1 - OUTLETS_LISTED),

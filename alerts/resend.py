@@ -55,7 +55,9 @@ def resend_refused(
             results = _send(message, settings, resend.addresses)
         report.accepted = [a for a, result in results.items() if result == ledger.ACCEPTED]
         report.refused = {a: r for a, r in results.items() if r != ledger.ACCEPTED}
-        report.retry_at = ledger.settle_refused(db, resend, results, now, final=message is None)
+        report.retry_at = ledger.settle_refused(
+            db, resend, results, now, ledger.RetryPolicy.of(settings.digest), final=message is None
+        )
         log.info(
             "digest %s to refused recipients of %s: %d accepted, %d refused",
             resend.message_id,

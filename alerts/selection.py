@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from alerts.categories import Catalog, load_catalog
 from alerts.offices import covers
 from pantau.core import store
 from pantau.core.calendar import parse_iso
@@ -47,6 +48,7 @@ class Accused:
     name: str | None
     position: str | None
     region: str | None = None
+    kind: str | None = None  # asn, honorer, village, tni, polri (which laws bind them)
 
 
 @dataclass
@@ -144,8 +146,17 @@ def parse_time(value: str | None) -> datetime | None:
     return parse_iso(value)
 
 
-def _seriousness(story: Story) -> tuple[float, int, int, str]:
-    return (-story.score, -len({o.site for o in story.outlets}), -len(story.accused), "")
+def _seriousness(story: Story, catalog: Catalog) -> tuple[float, ...]:
+    """Most serious act first (SKB sanction level), then the surest accusation."""
+    from alerts.weight import confidence, seriousness_rank
+
+    return (
+        -seriousness_rank(story, catalog),
+        -confidence(story),
+        -story.score,
+        -len({o.site for o in story.outlets}),
+        -len(story.accused),
+    )
 
 
 class StoryPool:
@@ -203,7 +214,8 @@ def select_for_office(
             continue
         candidates.append(story)
     stories, progress = split_case_progress(db, candidates, taken)
-    stories.sort(key=lambda s: (*_seriousness(s), s.first_seen or "", s.cluster_id))
+    catalog = load_catalog()
+    stories.sort(key=lambda s: (*_seriousness(s, catalog), s.first_seen or "", s.cluster_id))
     return Selection(
         stories=stories[:max_stories],
         updates=updates_for_office(db, office),
@@ -288,7 +300,12 @@ def _story(db: Database, row: dict[str, Any]) -> Story:
 
 
 def _accused(raw: dict[str, Any]) -> Accused:
-    return Accused(name=raw.get("name"), position=raw.get("position"), region=raw.get("region"))
+    return Accused(
+        name=raw.get("name"),
+        position=raw.get("position"),
+        region=raw.get("region"),
+        kind=raw.get("kind"),
+    )
 
 
 def _json_list(value: str | None) -> list[Any]:

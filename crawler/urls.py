@@ -125,11 +125,6 @@ def registered_domain(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def site_domains(url: str, extra: Iterable[str] = ()) -> list[str]:
-    domains = [registered_domain(url), *extra]
-    return sorted({d.lower() for d in domains if d})
-
-
 def in_domains(url: str, domains: Iterable[str]) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     return any(host == d or host.endswith("." + d) for d in domains)

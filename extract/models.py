@@ -59,6 +59,9 @@ class Official:
     name: str | None
     position: str | None
     region: str | None = None
+    # Which body of law binds them (asn, honorer, village, tni, polri): the digest lists
+    # only the laws for this kind of accused.
+    kind: str | None = None
 
     def to_dict(self) -> dict[str, str | None]:
         return asdict(self)

@@ -58,7 +58,7 @@ def test_position_only_accused_takes_the_name_given_in_a_later_paragraph(
 ) -> None:
     finding = analyse(detector, "named_later_paragraph.txt")
     assert finding.verdict == "breach"
-    assert accused_names(finding) == ["Dedi Kusnadi"]
+    assert accused_names(finding) == ["Ir. Dedi Kusnadi"]
     assert finding.officials[0].position.startswith("Sekretaris Dinas")
 
 

@@ -52,3 +52,57 @@ def test_village_head_abbreviation_with_name_in_apposition(detector: Detector) -
     assert accused_names(finding) == ["Marahalim Harahap"]
     assert finding.officials[0].position is not None
     assert finding.officials[0].position.startswith("Kepala Desa")
+
+
+def test_every_person_of_a_list_after_yakni_is_accused(detector: Detector) -> None:
+    finding = analyse(detector, "accused_list.txt")
+    assert finding.verdict == "breach"
+    assert accused_names(finding) == ["Robert Sinaga", "Halomoan Sitanggang", "Marudut Simbolon"]
+    assert {o.position for o in finding.officials} == {"Perangkat Desa"}
+
+
+def test_several_accused_by_initials_in_one_sentence_are_each_named(detector: Detector) -> None:
+    finding = analyse(detector, "accused_initials_list.txt")
+    assert finding.verdict == "breach"
+    assert accused_names(finding) == ["RH", "T"]
+
+
+def test_an_acting_head_who_responds_and_receives_the_case_is_not_accused(
+    detector: Detector,
+) -> None:
+    finding = analyse(detector, "pj_responds_kades_prefix.txt")
+    assert finding.verdict == "breach"
+    assert accused_names(finding) == ["H. Andi Baso Rahman"]
+    assert finding.officials[0].position == "Kepala Desa Mallari"
+
+
+def test_a_name_before_its_post_in_brackets_is_the_holder(detector: Detector) -> None:
+    finding = analyse(detector, "name_before_bracketed_post.txt")
+    assert finding.verdict == "breach"
+    assert accused_names(finding) == ["Yohana Sitorus", "Baharudin"]
+
+
+def test_a_superior_heard_as_witness_is_not_accused(detector: Detector) -> None:
+    finding = analyse(detector, "superior_as_witness.txt")
+    assert finding.verdict == "breach"
+    assert accused_names(finding) == ["S", "R.A."]
+
+
+def test_a_position_in_a_headline_stops_at_the_headline_verb(detector: Detector) -> None:
+    finding = analyse(detector, "headline_verb_after_place.txt")
+    assert finding.verdict == "breach"
+    assert [o.position for o in finding.officials] == ["Camat Tanjung Raja"]
+
+
+def test_categories_and_evidence_are_about_the_act_of_the_accused(detector: Detector) -> None:
+    finding = analyse(detector, "acts_of_the_accused.txt")
+    assert accused_names(finding) == ["Hendra Gunawan"]
+    assert "kampanye" in finding.violations
+    assert "anggota_partai" not in finding.violations  # the candidate 'maju sebagai calon'
+    assert not any("Hasilnya" in sentence for sentence in finding.evidence)
+
+
+def test_related_headlines_listed_under_the_story_accuse_nobody(detector: Detector) -> None:
+    finding = analyse(detector, "related_headlines.txt")
+    assert accused_names(finding) == ["WS"]
+    assert all(not sentence.startswith("- ") for sentence in finding.evidence)

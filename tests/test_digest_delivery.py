@@ -21,8 +21,10 @@ from test_alerts_support import (
 from alerts import ledger
 from alerts.digest import DigestError, run_digests
 from alerts.offices import recipients
+from alerts.resend import resend_refused
 from alerts.selection import select_for_office
 from pantau.core import store
+from pantau.core.settings import Settings
 
 NOW = datetime(2024, 10, 22, 1, 0, tzinfo=UTC)  # 08.00 WIB, the morning after the stories
 
@@ -88,9 +90,9 @@ def test_the_ri_digest_goes_to_to_and_cc_and_lists_the_most_serious_story_first(
     assert received.message["Cc"] == "humas@ri.example.id"
     text = received.part("plain")
     order = [
-        text.index(story(k)["articles"][0]["url"]) for k in ("sekda-kepahiang", "kades-klaten")
+        text.index(story(k)["articles"][0]["url"]) for k in ("kades-klaten", "sekda-kepahiang")
     ]
-    assert order == sorted(order)  # 0.92 before 0.81
+    assert order == sorted(order)  # mobilisasi (usually berat) before kampanye (sedang)
 
 
 def test_a_second_run_sends_nothing_already_sent(db, clusters, server, tmp_path):
@@ -175,6 +177,23 @@ def test_stories_wait_while_the_server_is_down_and_arrive_once_when_it_is_back(
     assert attempts == {3}
 
 
+def test_the_retry_backoff_is_the_operators_setting(db, clusters, tmp_path):
+    down = SmtpServer.reserve()
+    defaults = make_settings(tmp_path, down.port)
+    settings = defaults.model_copy(
+        update={
+            "digest": defaults.digest.model_copy(
+                update={"retry_backoff_minutes": 2, "retry_backoff_max_minutes": 3}
+            )
+        }
+    )
+    offices = [office(fixture_offices(), "prov-17")]
+    [first] = run_digests(db, settings, offices, now=NOW)
+    assert first.retry_at == NOW + timedelta(minutes=2)
+    [second] = run_digests(db, settings, offices, now=first.retry_at)
+    assert second.retry_at == first.retry_at + timedelta(minutes=3)  # 4, capped at 3
+
+
 def test_a_failed_office_is_not_retried_before_its_backoff_expires(db, clusters, tmp_path):
     down = SmtpServer.reserve()
     settings = make_settings(tmp_path, down.port)
@@ -240,6 +259,43 @@ def test_a_refused_recipient_is_recorded_and_the_others_still_receive_it(db, clu
         "pengawasan@ri.example.id": "accepted",
         "humas@ri.example.id": "550 5.1.1 mailbox unavailable",
     }
+
+
+def test_a_refused_recipient_gets_the_same_message_on_its_own_once_the_server_takes_it(
+    db, clusters, tmp_path
+):
+    with SmtpServer(refuse={"humas@ri.example.id"}) as server:
+        settings = make_settings(tmp_path, server.port)
+        [report] = run_digests(db, settings, fixture_offices(), office_id="ri", now=NOW)
+        assert report.retry_at is None  # the digest itself was sent
+        assert resend_refused(db, settings, now=NOW) == []  # its backoff has not passed
+        later = NOW + timedelta(minutes=settings.digest.retry_backoff_minutes)
+        [still] = resend_refused(db, settings, now=later)
+        assert set(still.refused) == {"humas@ri.example.id"} and still.retry_at is not None
+        server.refuse.clear()
+        [resent] = resend_refused(db, settings, now=still.retry_at)
+        assert resent.accepted == ["humas@ri.example.id"], resent
+        assert resent.retry_at is None
+        assert resend_refused(db, settings, now=still.retry_at + timedelta(days=1)) == []
+    first, *_, last = server.messages
+    assert last.recipients == ["humas@ri.example.id"]
+    assert last.message["Message-ID"] == first.message["Message-ID"]
+    assert len(server.received_by("pengawasan@ri.example.id")) == 1
+
+
+def test_refused_recipients_are_tried_at_most_the_settings_number_of_times(db, clusters, tmp_path):
+    with SmtpServer(refuse={"humas@ri.example.id"}) as server:
+        defaults = make_settings(tmp_path, server.port)
+        settings = defaults.model_copy(
+            update={"digest": defaults.digest.model_copy(update={"refused_max_attempts": 2})}
+        )
+        run_digests(db, settings, fixture_offices(), office_id="ri", now=NOW)
+        moment, tries = NOW, 0
+        while resend_refused(db, settings, now=moment + timedelta(days=1)):
+            moment, tries = moment + timedelta(days=1), tries + 1
+            assert tries <= 5, "refused recipients retried without end"
+    assert tries == 2
+    assert len(server.received_by("humas@ri.example.id")) == 0
 
 
 def test_when_every_recipient_is_refused_the_stories_stay_pending(db, clusters, tmp_path):
@@ -335,7 +391,7 @@ def test_a_run_that_died_after_handing_over_the_message_never_resends_it(
         )
     assert ledger.mark_transmitting(db, digest_id)
 
-    later = NOW + ledger.STALE_AFTER + timedelta(minutes=1)
+    later = NOW + timedelta(minutes=Settings().digest.stale_after_minutes) + timedelta(minutes=1)
     [report] = run_digests(db, settings, offices, now=later)
     assert server.messages == []
     assert report.status == "nothing-new"
@@ -353,7 +409,7 @@ def test_a_run_that_died_before_sending_is_sent_by_the_next_run(db, clusters, se
         )
     [early] = run_digests(db, settings, offices, now=NOW + timedelta(minutes=1))
     assert early.status == "nothing-new"  # another run may still be sending it
-    later = NOW + ledger.STALE_AFTER + timedelta(minutes=1)
+    later = NOW + timedelta(minutes=Settings().digest.stale_after_minutes) + timedelta(minutes=1)
     [report] = run_digests(db, settings, offices, now=later)
     assert report.status == "sent"
     assert delivered(server) == {"kabkota-33.10": [EXPECTED["kabkota-33.10"]]}

@@ -182,7 +182,7 @@ def test_a_story_shows_accused_region_category_legal_basis_evidence_score_and_ou
         "Kampanye / dukungan kepada calon",
         "Dasar hukum: UU 20/2023 Pasal 24; PP 94/2021 Pasal 5 huruf n",
         "Kemungkinan sanksi: hukuman disiplin sedang, hukuman disiplin berat",
-        "Skor 0,92",
+        "Keseriusan sedang (hukuman disiplin sedang); keyakinan",
         "Pertama diberitakan: Kepahiang Pos, 21 Oktober 2024 08.15 WIB",
         "Juga dimuat (2):",
         "Bengkulu Ekspres, 21 Oktober 2024 11.40 WIB",
@@ -458,3 +458,40 @@ def test_a_long_digest_stays_under_gmails_clipping_size_with_the_most_serious_in
     assert rendered.html.count(">Kalimat bukti<") >= 1  # the most serious story is in full
     assert rendered.html.count("NO. ") == 50
     assert flat(rendered.text).count("Kalimat bukti (kata kunci") == 50  # plain part: all
+
+
+def _shipped_catalog() -> Catalog:
+    from alerts.categories import violations_path
+
+    return load_catalog(violations_path(Path(__file__).parents[1] / "config"))
+
+
+def test_legal_basis_lists_only_the_laws_for_the_kind_of_accused():
+    village = _story(
+        accused=[Accused("Sutarno", "Kepala Desa Mekarsari", None, "village")],
+        violations=["kampanye"],
+    )
+    text = _render_text(village, _shipped_catalog())
+    assert "UU 6/2014" in text
+    assert "PP 94/2021" not in text
+    sekda = _story(
+        accused=[Accused("Darmawan", "Sekretaris Daerah", None, "asn")],
+        violations=["kegiatan_partai"],
+    )
+    text = _render_text(sekda, _shipped_catalog())
+    assert "PP 94/2021" in text
+    for other_law in ("UU 6/2014", "UU 34/2004", "UU 2/2002"):
+        assert other_law not in text, other_law
+
+
+def test_confidence_and_seriousness_are_two_figures_in_words():
+    named = _story(
+        accused=[Accused("Darmawan", "Sekretaris Daerah", None, "asn")],
+        violations=["fasilitas_negara"],
+        evidence=["Sekda Darmawan diduga memakai mobil dinas.", "Ia hadir di posko paslon."],
+    )
+    text = flat(_render_text(named, _shipped_catalog()))
+    assert "Keseriusan berat (hukuman disiplin berat); keyakinan tinggi (0,90)" in text
+    by_post = _story(accused=[Accused(None, "Camat", None, "asn")], violations=["media_sosial"])
+    text = flat(_render_text(by_post, _shipped_catalog()))
+    assert "Keseriusan moral (sanksi moral (pelanggaran kode etik)); keyakinan rendah" in text

@@ -20,7 +20,7 @@ from pantau.core import store
 from pantau.core.settings import ConfigError
 from pantau.service.config import crawl_trigger, load_service_config
 from pantau.service.crawls import close_interrupted_crawl_runs
-from pantau.service.digests import DigestRunner
+from pantau.service.digests import NO_HISTORY, DigestRunner
 from pantau.service.lock import AlreadyRunningError, InstanceLock, running_scheduler
 from pantau.service.logs import JsonLogFormatter
 from pantau.service.state import DIGEST_JOB_ID, ScheduleState
@@ -188,6 +188,14 @@ def test_second_lock_on_the_same_database_names_the_holder(db_path: Path) -> Non
         InstanceLock(db_path).acquire(attempts=1)
 
 
+def test_a_refused_lock_names_the_holders_start_in_the_operators_zone(db_path: Path) -> None:
+    with (
+        InstanceLock(db_path),
+        pytest.raises(AlreadyRunningError, match=r", since \d{4}-\d\d-\d\d \d\d:\d\d WIB\)"),
+    ):
+        InstanceLock(db_path, JAKARTA).acquire(attempts=1)
+
+
 def test_lock_is_free_again_after_release(db_path: Path) -> None:
     with InstanceLock(db_path):
         assert running_scheduler(db_path) is not None
@@ -249,6 +257,29 @@ def test_digest_slot_already_completed_is_skipped(tmp_path: Path, db_path: Path)
     runner = DigestRunner(db_path, state, config)
     assert runner.run(jakarta(7)) == "skipped"
     assert state.get(DIGEST_JOB_ID)["run_count"] == 1  # type: ignore[index]
+
+
+def test_service_sends_no_digest_from_a_database_that_never_crawled_or_ingested(
+    tmp_path: Path, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store.open_db(db_path).close()
+    config = load_service_config(write_config(tmp_path / "cfg", "sites: []\n"))
+    state = ScheduleState(db_path)
+    state.ensure(DIGEST_JOB_ID, "digest", "all offices")
+    with caplog.at_level(logging.WARNING, logger="pantau.scheduler"):
+        assert DigestRunner(db_path, state, config).run(jakarta(7)) == NO_HISTORY
+    assert "never crawled or ingested" in caplog.text and str(db_path) in caplog.text
+    assert state.get(DIGEST_JOB_ID)["last_slot"] is None  # type: ignore[index]
+
+
+def test_service_digest_runs_once_the_database_has_crawled(tmp_path: Path, db_path: Path) -> None:
+    db = store.open_db(db_path)
+    db.table("crawl_runs").insert({"site": "a", "started_at": store.utcnow(), "status": "ok"})
+    db.close()
+    config = load_service_config(write_config(tmp_path / "cfg", "sites: []\n"))
+    state = ScheduleState(db_path)
+    state.ensure(DIGEST_JOB_ID, "digest", "all offices")
+    assert DigestRunner(db_path, state, config).run(jakarta(7)) == "no offices"
 
 
 def test_only_offices_whose_backoff_has_passed_are_retried(db) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -94,6 +95,7 @@ def test_sites_check_reports_each_source(config: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "feed" in result.output and "sitemap" in result.output
     assert "index of 3" in result.output
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d WIB", result.output), result.output  # not UTC
 
 
 def test_sites_check_fails_when_a_source_is_broken(config: Path) -> None:

@@ -30,8 +30,6 @@ from crawler.spiders.base import (
 from crawler.urls import canonicalize, fold_key, url_variants
 from pantau.core.store import crawls
 
-MAX_ARTICLE_PAGES = 10
-
 
 class ArticleSpider(BaseSpider):
     def __init__(self, *args: Any, **kwargs: Any):
@@ -140,7 +138,7 @@ class ArticleSpider(BaseSpider):
         item["bodies"].append(sources.utf8_page(header(response, "Content-Type"), response.body))
         number = int(response.meta["number"])
         next_page = sources.continuation_page(response.body, item["url"], number)
-        if next_page and number < MAX_ARTICLE_PAGES:
+        if next_page and number < self.settings_model.crawl.max_article_pages:
             yield self.continuation_request(next_page, item, number + 1)
         else:
             yield item

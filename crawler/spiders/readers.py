@@ -24,12 +24,8 @@ NON_ARTICLE_SITEMAP = re.compile(
     r"[^/]*sitemap|sitemap-(taxonomies|users|pages)|posts-page",
     re.I,
 )
-LISTING_DEPTH = 3
-# Index -> index -> ... deeper than this is a generator of indexes, not a site's sitemap.
-MAX_SITEMAP_DEPTH = 3
+# Depth limits and the recent-sitemap window: settings' crawl section (defaults.yaml).
 SITEMAP_TOO_DEEP = "sitemap-depth"
-RECENT_SITEMAP_DAYS = 31
-RECENT_SITEMAP_CHILDREN = 12
 
 
 class FeedReader(ArticleSpider):
@@ -60,7 +56,7 @@ class SitemapReader(ArticleSpider):
             return
         if doc.kind == "index":
             depth = int(response.meta.get("sitemap_depth", 1))
-            if depth >= MAX_SITEMAP_DEPTH:
+            if depth >= self.settings_model.crawl.max_sitemap_depth:
                 self.fail(response.url, SITEMAP_TOO_DEEP, f"an index {depth} indexes deep")
                 return
             yield from self.child_sitemaps(doc.links, depth + 1)
@@ -76,9 +72,10 @@ class SitemapReader(ArticleSpider):
         if self.since:
             children = [lk for lk in children if not sources.older_than(lk.date, self.since)]
         elif not self.backfill:
-            horizon = datetime.now(UTC) - timedelta(days=RECENT_SITEMAP_DAYS)
+            crawl = self.settings_model.crawl
+            horizon = datetime.now(UTC) - timedelta(days=crawl.recent_sitemap_days)
             recent = [lk for lk in children if lk.date is None or lk.date >= horizon]
-            children = (recent or children[:1])[:RECENT_SITEMAP_CHILDREN]
+            children = (recent or children[:1])[: crawl.recent_sitemap_children]
         for rank, link in enumerate(children):
             meta = {"sitemap_depth": depth}
             if request := self.source_request(link.url, self.parse_sitemap, meta, -rank):
@@ -117,7 +114,7 @@ class ListingReader(ArticleSpider):
         next_url = sources.next_listing_page(response.body, response.url)
         if next_url is None or reached_old or not unseen or self.budget_spent():
             return  # a page that lists nothing this run has not seen ends the walk
-        if self.backfill or (fresh and depth < LISTING_DEPTH):
+        if self.backfill or (fresh and depth < self.settings_model.crawl.listing_depth):
             meta = {"chain": chain, "depth": depth + 1}
             if request := self.source_request(next_url, self.parse_listing, meta, -depth):
                 yield request

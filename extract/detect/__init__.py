@@ -10,7 +10,7 @@ sentences who are not speaking or acting on the case; names found elsewhere in t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,15 +18,16 @@ from spacy.tokens import Doc
 from spacy.util import filter_spans
 
 from extract.detect.officials import INITIALS, Mention, OfficialFinder
+from extract.detect.people import Person, accused_reason, describe
 from extract.detect.pipeline import POSITIONS_KEY, build_nlp
-from extract.detect.rules import CATEGORY_IDS, RuleSet, load_rules
+from extract.detect.rules import RuleSet, load_rules
 from extract.detect.sentences import SentenceCues, SentenceReader
 from extract.detect.tokens import Tokens
 from extract.models import Article, Finding, Official, Region, Verdict
 from extract.regions import Gazetteer, RegionMention, load_gazetteer
 from pantau.core.knowledge import is_furniture, load_furniture
 
-__all__ = ["Detector", "load_detector"]
+__all__ = ["Detector", "Explanation", "Person", "load_detector"]
 
 BREACH_THRESHOLD = 0.55
 MAX_CHARS = 60_000
@@ -35,10 +36,22 @@ _ACTING = re.compile(
     r"\b(penjabat sementara|penjabat|pelaksana tugas|pelaksana harian)\s*\((pjs|pj|plt|plh)\.?\)",
     re.IGNORECASE,
 )
+_BULLET = re.compile(r"^\s*[-•»▪*]\s+")
 _PROVINCE_CONTEXT = re.compile(r"(provinsi|prov|propinsi|pemprov|gubernur)\b", re.IGNORECASE)
 _KOTA_WORDS = re.compile(r"\b(pemkot|wali ?kota|walikota|kelurahan|lurah|kota)\b")
 _NAME_WORD = re.compile(r"\b[A-Z][\w.]*\b")
 _KAB_WORDS = re.compile(r"\b(pemkab|bupati|kabupaten|kades|kepala desa|desa)\b")
+
+
+@dataclass
+class Explanation:
+    """A finding and the people of the story with the role each got and why."""
+
+    finding: Finding
+    people: list[Person]
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.finding.to_dict(), "people": [p.to_dict() for p in self.people]}
 
 
 @dataclass
@@ -47,6 +60,12 @@ class Evidence:
     score: float
     accused: list[Mention]
     acts: dict[str, float]
+    carried: bool = False  # the accused are named elsewhere ("Ia ...", "Rika ...")
+
+    @property
+    def about_the_accused(self) -> bool:
+        """Shown and counted for categories: names the accused, or says what they did."""
+        return not self.carried or bool(self.acts)
 
 
 def compose_text(article: Article) -> str:
@@ -58,7 +77,7 @@ def compose_text(article: Article) -> str:
     furniture = load_furniture().detection
     for line in body.split("\n"):
         stripped = " ".join(line.split())
-        if not stripped or is_furniture(stripped, furniture):
+        if not stripped or is_furniture(stripped, furniture) or _related_headline(stripped):
             continue
         key = stripped.lower()
         if key in seen or (key == title.lower()):
@@ -69,22 +88,32 @@ def compose_text(article: Article) -> str:
     return _ACTING.sub(r"\2", "\n\n".join(head + paragraphs))
 
 
+def _related_headline(line: str) -> bool:
+    """'- Pj Gubernur Kaltim Minta ASN Tak Unggah Foto Paslon' under 'Berita Lainnya': a link
+    to another story, Written Like A Headline; a bulleted rule ('- berfoto dengan ...') is not."""
+    if not _BULLET.match(line) or line.endswith((".", ";", ":")):
+        return False
+    words = [w for w in _BULLET.sub("", line).split() if w[:1].isalpha() and len(w) > 3]
+    capitals = sum(w[0].isupper() for w in words)
+    return len(words) >= 3 and capitals / len(words) > 0.6
+
+
 class Detector:
     """Stateless after construction; safe to share within a process."""
 
-    version = "1.1"
+    version = "1.2"
 
     def __init__(self, rules: RuleSet, gazetteer: Gazetteer) -> None:
         self.rules = rules
         self.gazetteer = gazetteer
         self.nlp = build_nlp(rules)
         region_words = frozenset(
-            name.lower()
+            re.sub(r"^(Kabupaten|Kota)( Administrasi)? ", "", region.name).lower()
             for region in gazetteer.regencies
-            if " " not in (name := re.sub(r"^(Kabupaten|Kota)( Administrasi)? ", "", region.name))
         )
         self.finder = OfficialFinder(rules, region_words)
         self.speaker_words = frozenset(p for p in rules.cues.speech_after if " " not in p)
+        self.speech_verbs = frozenset(p for p in rules.cues.speech_before if " " not in p)
         self.reader = SentenceReader(
             rules, lambda phrase: [t.lower_ for t in self.nlp.make_doc(phrase)]
         )
@@ -92,9 +121,13 @@ class Detector:
     # --- public -----------------------------------------------------------------------
 
     def analyze(self, article: Article) -> Finding:
+        return self.explain(article).finding
+
+    def explain(self, article: Article) -> Explanation:
+        """The finding, and every person of the story with their role and its reason."""
         text = compose_text(article)
         if not text.strip():
-            return Finding.not_analysed(self.version)
+            return Explanation(Finding.not_analysed(self.version), [])
         doc = self.nlp(text)
         tokens = Tokens(doc, text)
         region_mentions = self.gazetteer.find_in_text(text)
@@ -112,7 +145,8 @@ class Detector:
             evidence = []  # acts told without anything alleged: a directive, a rule, a plan
         region = self._story_region(tokens, text, region_mentions, evidence)
         if evidence:
-            return self._breach(evidence, mentions, cues, region)
+            finding, accused = self._breach(evidence, mentions, cues, region)
+            return Explanation(finding, describe(mentions, accused, cues))
         verdict: Verdict = "advisory" if self._about_neutrality(cues) else "other"
         bound_by_sent: dict[int, list[Mention]] = {}
         for mention in mentions:
@@ -121,17 +155,24 @@ class Detector:
         partial = max(
             (self._partial_score(c, bound_by_sent.get(c.index, [])) for c in cues), default=0.0
         )
-        return Finding(
+        finding = Finding(
             verdict=verdict,
             score=round(min(0.45, partial * 0.5), 3),
             region=region,
             analyzer_version=self.version,
         )
+        return Explanation(finding, describe(mentions, {}, cues))
 
     # --- evidence -----------------------------------------------------------------------
 
     def _accusable(self, mention: Mention) -> bool:
-        return mention.bound and not mention.speaker and mention.identifiability > 0
+        handed_the_case = mention.recipient and mention.rule.oversees
+        return (
+            mention.bound
+            and not mention.speaker
+            and not handed_the_case
+            and mention.identifiability > 0
+        )
 
     def _evidence(self, mentions: list[Mention], cues: list[SentenceCues]) -> list[Evidence]:
         by_sent: dict[int, list[Mention]] = {}
@@ -165,8 +206,29 @@ class Detector:
                 score -= 0.05
             if score >= BREACH_THRESHOLD:
                 accused = sorted(here, key=lambda m: -m.identifiability)
-                found.append(Evidence(c.index, score, accused, dict(c.acts)))
+                acts = self._acts_of_accused(c, here, mentions)
+                found.append(Evidence(c.index, score, accused, acts, carried))
         return found
+
+    def _acts_of_accused(
+        self, c: SentenceCues, accused: list[Mention], mentions: list[Mention]
+    ) -> dict[str, float]:
+        """The acts of the sentence, less those told of a candidate in it ("camat X hadir di
+        acara paslon Y yang maju sebagai calon": 'maju sebagai calon' is Y's, not X's)."""
+        others = [
+            m
+            for m in mentions
+            if m.sent == c.index and not m.rule.bound_to_neutrality and m not in accused
+        ]
+        if not others:
+            return dict(c.acts)
+        kept: dict[str, float] = {}
+        for category, weight in c.acts.items():
+            places = c.act_at.get(category, [])
+            if places and all(any(0 <= p - m.end <= 8 for m in others) for p in places):
+                continue  # every mention of the act follows a candidate or party
+            kept[category] = weight
+        return kept or dict(c.acts)
 
     def _named_people(self, mentions: list[Mention]) -> dict[str, Mention]:
         """Each accusable named person once, keyed by the words a later mention may use."""
@@ -188,10 +250,13 @@ class Detector:
         for match in _NAME_WORD.finditer(text):
             mention = people.get(match.group(0))
             before = text[: match.start()].split()[-1:]
+            after = text[match.end() :].split()[:3]
             if mention is None or mention in found:
                 continue
             if before and before[0].lower().strip(",") in self.speaker_words:
                 continue  # "..., kata Rika"
+            if any(word.lower().strip(",.") in self.speech_verbs for word in after):
+                continue  # "Hartono menambahkan, ..."
             found.append(mention)
         return found
 
@@ -214,6 +279,8 @@ class Detector:
     ) -> float:
         if not accused or c.advisory >= 1.0 or c.conditional >= 1.0 or c.past >= 1.0:
             return 0.0
+        if any(m.case_verb for m in accused):  # "Warga melaporkan Kades X": a case
+            c = replace(c, allegation=1.0)
         act = self._act_strength(c, nearby)
         if act == 0 or (c.allegation == 0 and act < 1.0):
             return 0.0
@@ -280,18 +347,26 @@ class Detector:
         mentions: list[Mention],
         cues: list[SentenceCues],
         region: Region | None,
-    ) -> Finding:
+    ) -> tuple[Finding, dict[int, tuple[str, str]]]:
         best = max(e.score for e in evidence)
         title_bonus = 0.03 if any(e.sent == 0 for e in evidence) else 0.0
         score = min(1.0, best + 0.04 * (len(evidence) - 1) + title_bonus)
-        officials = self._officials(evidence, mentions, region)
+        persons = self._officials(evidence, mentions, region)
+        officials = [official for official, _ in persons]
+        accused: dict[int, tuple[str, str]] = {}
+        for _, held in persons:
+            where = next(e for e in sorted(evidence, key=lambda e: -e.score) if _among(held, e))
+            for mention in held:
+                accused[id(mention)] = (accused_reason(cues[where.sent]), cues[where.sent].text)
         act_totals: dict[str, float] = {}
-        for item in evidence:
+        shown = [e for e in evidence if e.about_the_accused] or evidence
+        for item in shown:
             for category, weight in item.acts.items():
                 act_totals[category] = act_totals.get(category, 0.0) + weight * item.score
-        violations = sorted(act_totals, key=lambda c: (-act_totals[c], CATEGORY_IDS.index(c)))
-        ordered = sorted(evidence, key=lambda e: (-e.score, e.sent))[:4]
-        return Finding(
+        order = self.rules.category_ids
+        violations = sorted(act_totals, key=lambda c: (-act_totals[c], order.index(c)))
+        ordered = sorted(shown, key=lambda e: (-e.score, e.sent))[:4]
+        finding = Finding(
             verdict="breach",
             score=round(score, 3),
             officials=officials,
@@ -300,12 +375,14 @@ class Detector:
             evidence=[cues[e.sent].text for e in sorted(ordered, key=lambda e: e.sent)],
             analyzer_version=self.version,
         )
+        return finding, accused
 
     def _officials(
         self, evidence: list[Evidence], mentions: list[Mention], region: Region | None
-    ) -> list[Official]:
-        """One entry per accused person: a position-only mention and the named mention of the
-        same post are one person, reported under the name."""
+    ) -> list[tuple[Official, list[Mention]]]:
+        """One entry per accused person (with the mentions that are that person): a
+        position-only mention and the named mention of the same post are one person, reported
+        under the name."""
         accused: list[Mention] = []
         for item in sorted(evidence, key=lambda e: -e.score):
             accused.extend(m for m in item.accused if m not in accused)
@@ -314,13 +391,13 @@ class Detector:
                 self._name_from_story(mention, mentions)
         persons: list[list[Mention]] = []
         for mention in accused:
-            person = next((p for p in persons if any(_same_person(mention, q) for q in p)), None)
+            person = next((p for p in persons if _joins(mention, p)), None)
             if person is None:
                 persons.append([mention])
             else:
                 person.append(mention)
         named_posts = [m for p in persons for m in p if m.name]
-        result: list[Official] = []
+        result: list[tuple[Official, list[Mention]]] = []
         for person in persons:
             names = [m.name for m in person if m.name]
             name = _best_name(names) if names else None
@@ -330,14 +407,16 @@ class Detector:
                     continue
                 if not post.rule.specific and not any(m.oknum for m in person):
                     continue
+                if all(m.counted for m in person):
+                    continue  # "tiga keuchik": a case about several, none named
             where = post.region or (region if region and len(region.code) > 2 else None)
-            result.append(
-                Official(
-                    name=name,
-                    position=post.position_text,
-                    region=where.name if where else None,
-                )
+            official = Official(
+                name=name,
+                position=post.position_text,
+                region=where.name if where else None,
+                kind=post.rule.kind,
             )
+            result.append((official, person))
         return result
 
     # --- region -------------------------------------------------------------------------
@@ -420,6 +499,19 @@ class Detector:
             if len(provinces) == 1 and (province := self.gazetteer.get(provinces.pop())):
                 resolved.append((mention, province))
         return resolved
+
+
+def _joins(mention: Mention, person: list[Mention]) -> bool:
+    """A named mention joins a named person only by name: 'yakni A dan B' are two people
+    even though both are the 'guru' of the story."""
+    names = [q.name for q in person if q.name]
+    if mention.name and names:
+        return any(_same_name(mention.name, name) for name in names)
+    return any(_same_person(mention, q) for q in person)
+
+
+def _among(held: list[Mention], evidence: Evidence) -> bool:
+    return any(m in evidence.accused for m in held)
 
 
 def _unit_tokens(unit: str | None) -> set[str]:

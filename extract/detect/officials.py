@@ -17,7 +17,7 @@ import gzip
 import json
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from spacy.tokens import Span
@@ -29,33 +29,6 @@ from extract.detect.tokens import TokSpan
 from extract.models import Region
 from extract.regions import RegionMention
 
-HONORIFICS = {
-    "h.",
-    "hj.",
-    "dr.",
-    "drs.",
-    "dra.",
-    "ir.",
-    "prof.",
-    "sdr.",
-    "sdri.",
-    "bpk.",
-    "ny.",
-    "tn.",
-}
-PLACE_WORDS = {
-    "desa", "kelurahan", "kecamatan", "kampung", "nagari", "gampong", "dusun", "pekon", "distrik",
-    "kel.", "kec.", "ds.", "lingkungan", "jorong", "tiyuh", "kalurahan", "kapanewon", "padukuhan",
-    "kemantren",
-}  # fmt: skip
-PLACE_TAILS = {
-    "barat", "timur", "utara", "selatan", "tengah", "raya", "baru", "jaya", "hilir", "hulu",
-    "ilir", "ulu", "lama", "indah", "makmur", "sari", "mulya", "asri", "kota", "laut", "darat",
-    "dalam", "luar", "atas", "bawah", "satu", "dua", "tiga", "i", "ii", "iii", "iv", "v", "vi",
-    "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv",
-}  # fmt: skip
-FACILITY_WORDS = {"puskesmas", "pustu", "polsek", "koramil", "sdn", "smpn", "sman", "smkn", "pasar"}
-FORMER = {"mantan", "eks", "bekas", "purnawirawan", "pensiunan", "purna"}
 ANAPHORA = {"tersebut", "itu", "bersangkutan", "setempat"}
 APPOSITION_FILLERS = {
     "sebuah", "di", "setempat", "dari", "pada", "kalurahan", "kelurahan", "desa", "kecamatan",
@@ -71,7 +44,6 @@ BRIDGE_WORDS = {
     "diketahui", "yang", "dimaksud", "bernama", "ternyata", ",",
 }  # fmt: skip
 INITIALS = re.compile(r"^(?:[A-Z]{1,4}|(?:[A-Z]\.){1,4}[A-Z]?\.?)$")
-PRONOUNS = {"ia", "dia", "beliau", "bersangkutan", "yang bersangkutan", "tersebut"}
 
 
 @dataclass
@@ -90,10 +62,19 @@ class Mention:
     oknum: bool = False
     group: bool = False
     indefinite: bool = False
+    counted: bool = False  # "dua ASN", "sejumlah camat": several people, none named
     anaphoric: bool = False
     former: bool = False
-    speaker: bool = False
+    speaker_cue: str | None = None  # the words that make this mention a speaker or an actor
+    alias: str = ""  # the title as written, lowercase ("wali nagari")
+    recipient: bool = False  # "... diteruskan kepada Pj Bupati": the case goes to them
+    case_verb: str | None = None  # "melaporkan <this person>": the object of a case
+    more_names: list[str] = field(default_factory=list)  # "yakni A, B dan C": one per person
     place_span: tuple[int, int] | None = None
+
+    @property
+    def speaker(self) -> bool:
+        return self.speaker_cue is not None
 
     @property
     def bound(self) -> bool:
@@ -105,6 +86,8 @@ class Mention:
         if self.group and not self.name:
             return 0.0
         context = bool(self.unit or self.place or self.region)
+        if self.counted and not self.name:
+            return 0.4 if context else 0.0  # "dua ASN Pemkab Kutim": a case, nobody named
         if self.name and not self.initials:
             return 1.0
         if self.name:
@@ -122,7 +105,7 @@ class Mention:
 
     @property
     def position_text(self) -> str:
-        text = self.rule.name
+        text = self.rule.titles.get(self.alias, self.rule.name)
         if self.unit:
             text = f"{text} {self.unit}"
         if self.place:
@@ -134,10 +117,32 @@ class Mention:
         return self.rule.id, detail
 
 
-def attach_place(mention: Mention, doc: Doc, start: int, end: int) -> None:
+DOTTED_INITIALS = re.compile(r"^(?:[A-Z]\.){2,}$")  # "R.A.", not a sentence-final "T."
+
+
+def _clean_name(words: list[str]) -> str:
+    """Words of a name joined; a final dot kept only on dotted initials ("R.A.")."""
+    name = " ".join(words).strip(" ,")
+    return name if DOTTED_INITIALS.match(words[-1]) else name.rstrip(".")
+
+
+def _each_person(mention: Mention) -> list[Mention]:
+    """A mention naming several people ("yakni A, B dan C") as one mention per person."""
+    if not mention.more_names:
+        return [mention]
+    others = [replace(mention, name=name, more_names=[]) for name in mention.more_names]
+    for other in others:
+        other.initials = bool(INITIALS.match(other.name or ""))
+    mention.more_names = []
+    return [mention, *others]
+
+
+def attach_place(
+    mention: Mention, doc: Doc, start: int, end: int, place_words: frozenset[str]
+) -> None:
     """The unit or area named after a position ("Camat *Tanjung Batu*"), minus place words."""
     mention.place_span = (start, end)
-    words = (t.text for t in doc.span(start, end) if t.lower_ not in PLACE_WORDS)
+    words = (t.text for t in doc.span(start, end) if t.lower_ not in place_words)
     mention.place = " ".join(words).strip() or None
 
 
@@ -202,9 +207,10 @@ class OfficialFinder:
     """Finds position mentions and the names attached to them in a parsed document."""
 
     def __init__(self, rules: RuleSet, region_words: frozenset[str] = frozenset()) -> None:
-        """``region_words``: one-word kabupaten/kota names, never taken for a person's name."""
+        """``region_words``: kabupaten/kota names (lowercase), never taken for a person's name."""
         self.rules = rules
-        self.region_words = region_words
+        self.region_words = frozenset(w for w in region_words if " " not in w)
+        self.region_names = frozenset(tuple(w.split()) for w in region_words)
         cue_words = {
             phrase
             for group in (*rules.cues.allegation, *rules.cues.advisory)
@@ -218,17 +224,31 @@ class OfficialFinder:
             | rules.unit_words
             | cue_words
         )
-        self.unit_words = (rules.unit_words | frozenset(cues.organisation_words)) - PLACE_WORDS
+        self.place_words = frozenset(cues.place_words)
+        self.place_tails = frozenset(cues.place_tails)
+        self.facility_words = frozenset(cues.facility_words)
+        self.former_words = frozenset(cues.former_words)
+        self.unit_words = (rules.unit_words | frozenset(cues.organisation_words)) - self.place_words
         self.ranks = frozenset(cues.ranks)
+        self.name_starts = frozenset(cues.name_starts)
+        self.kept_prefixes = frozenset(w for w in cues.name_starts if w.endswith("."))
+        self.address_words = frozenset(cues.address_words)
         self.titles = frozenset(cues.academic_titles)
         self.group_words = frozenset(cues.group_quantifiers)
+        self.counting_words = frozenset(cues.counting_words)
         self.adverbs = frozenset(cues.function_words)
         self.position_words = frozenset(
             alias.split()[0] for p in rules.positions for alias in p.aliases
         )
         self.link_words = PhraseIndex(rules.cues.link_words)
         self.markers = PhraseIndex(rules.cues.initials_markers)
+        self.case_verbs = PhraseIndex(rules.cues.case_verbs)
+        self.recipient_words = PhraseIndex(rules.cues.recipient_words)
+        self.witness_words = PhraseIndex(rules.cues.witness_words)
+        self.not_a_person_after = PhraseIndex(rules.cues.not_a_person_after)
+        self.object_fillers = frozenset(rules.cues.object_fillers)
         self.speech_after = PhraseIndex(rules.cues.speech_after)
+        self.speaker_words = frozenset(rules.cues.speech_after)
         self.speech_before = PhraseIndex(rules.cues.speech_before)
         self.alleged = PhraseIndex(
             [p for group in rules.cues.allegation if group.weight >= 1.0 for p in group.phrases]
@@ -238,6 +258,7 @@ class OfficialFinder:
         self.derived, self.lexicon = word_forms()
         self.region_tokens: set[int] = set()
         self.place_names: set[str] = set()
+        self.in_headline = False  # the mention being read sits in a Title Case headline
 
     # --- entry point --------------------------------------------------------------
 
@@ -257,7 +278,63 @@ class OfficialFinder:
             mention = self._mention(doc, span, regions, number, headlines[number])
             if mention is not None:
                 mentions.append(mention)
-        return mentions
+        span_starts = [s.start for s in spans if self.positions[s.label_].bound_to_neutrality]
+        for mention in mentions:
+            if not mention.name and not mention.rule.specific and mention.bound:
+                self._listed_later(doc, mention, span_starts)
+        return [one for mention in mentions for one in _each_person(mention)]
+
+    def _listed_later(self, doc: Doc, mention: Mention, span_starts: list[int]) -> None:
+        """'4 perangkat desa setempat yakni A, B dan C' / 'dua ASN ..., berinisial AB dan CD':
+        the people of a group named by a list later in the sentence, before any other title."""
+        stop = doc[mention.start].sent.end
+        following = [s for s in span_starts if s >= mention.end]
+        limit = min(stop, mention.end + 25, following[0] if following else stop)
+        for k in range(mention.end, limit):
+            if doc[k].text in {".", "“", '"'}:
+                return
+            marker_end = self._marker_at(doc, k)
+            if not marker_end:
+                continue
+            while self._marker_at(doc, marker_end):  # "masing-masing berinisial"
+                marker_end = self._marker_at(doc, marker_end)
+            start = marker_end + 1 if doc[marker_end].text in {",", ":"} else marker_end
+            end = self._name_run(doc, start, stop, headline=False)
+            if end > start and INITIALS.match(doc[start].text):
+                end = start + 1
+            if end > start and self._list_item_ends(doc, end, stop):
+                self._set_name(mention, doc.span(start, end))
+                self._more_names(doc, end, stop, mention)
+            return
+
+    @staticmethod
+    def _list_item_ends(doc: Doc, k: int, stop: int) -> bool:
+        token = doc[k] if k < stop else None
+        return (
+            token is None or token.text in {",", ".", ")", ";"} or token.is_lower or token.is_space
+        )
+
+    def _more_names(self, doc: Doc, end: int, stop: int, mention: Mention) -> int:
+        """After a first name: ', B, C dan D' (each a name or initials) joins the list."""
+        if not mention.name:
+            return end
+        while end < stop and doc[end].lower_ in {",", "dan", "serta"}:
+            start = end + 1
+            if start < stop and doc[start].lower_ in {"dan", "serta"}:
+                start += 1
+            run = self._name_run(doc, start, stop, headline=False)
+            initials = run > start and bool(INITIALS.match(doc[start].text))
+            if initials:
+                run = start + 1  # "berinisial S dan R.A. S bertugas": one initials each
+            if run == start:
+                break
+            if not initials and not self._list_item_ends(doc, run, stop):
+                break
+            words = self._name_words(doc.span(start, run))
+            if words:
+                mention.more_names.append(_clean_name(words))
+            end = run
+        return end
 
     def _place_names(self, doc: Doc) -> set[str]:
         """Capitalised words this article writes after a place or facility word ("Kecamatan
@@ -265,7 +342,7 @@ class OfficialFinder:
         found: set[str] = set()
         lowers, texts = doc.lowers, doc.texts
         for i, lower in enumerate(lowers[:-1]):
-            if lower in PLACE_WORDS or lower in FACILITY_WORDS:
+            if lower in self.place_words or lower in self.facility_words:
                 nxt = texts[i + 1]
                 if nxt[:1].isupper() and nxt.isalpha() and nxt.lower() not in self.not_names:
                     found.add(nxt)
@@ -282,18 +359,26 @@ class OfficialFinder:
         headline: bool,
     ) -> Mention | None:
         rule = self.positions[span.label_]
-        mention = Mention(rule=rule, start=span.start, end=span.end, sent=sent)
+        self.in_headline = headline
+        sent_start = doc[span.start].sent.start
+        if self.not_a_person_after.ends_at(self.lowers, span.start, sent_start):
+            return None  # "Kantor Keuchik", "rumah jabatan Bupati": a place
+        alias = " ".join(self.lowers[span.start : span.end])
+        mention = Mention(rule=rule, start=span.start, end=span.end, sent=sent, alias=alias)
         sent_end = doc[span.start].sent.end
         i = self._attachments(doc, span.end, sent_end, mention, regions)
         if rule.requires_unit and not mention.unit:
             return None
         i = self._name_after(doc, i, sent_end, mention, headline)
-        if not mention.name and mention.place_span:
-            self._split_place(doc, mention, headline)
+        if not mention.name and mention.place_span and mention.place_span[0] == span.end:
+            self._split_place(doc, mention, headline)  # not "... di Kecamatan Tanah Jambo Aye"
         mention.end = max(mention.end, i)
         self._name_before(doc, span.start, mention, headline)
         self._modifiers_before(doc, span.start, mention, span.end)
-        mention.speaker = self._is_speaker(doc, mention)
+        mention.speaker_cue = self._speaker_cue(doc, mention)
+        mention.case_verb = self._case_verb_before(doc, mention)
+        sent_start = doc[span.start].sent.start
+        mention.recipient = self.recipient_words.ends_at(self.lowers, span.start, sent_start) > 0
         return mention
 
     def _attachments(
@@ -324,7 +409,7 @@ class OfficialFinder:
             ):
                 end = self._place(doc, i, stop)
                 if end > i and doc[i].lower_ not in ("kabupaten", "kab", "kota", "kab."):
-                    attach_place(mention, doc, i, end)
+                    attach_place(mention, doc, i, end, self.place_words)
                     i = end
                     continue
             if i in regions:
@@ -336,7 +421,7 @@ class OfficialFinder:
             if token.text == "," and i + 1 < stop and mention.rule.attaches != "none":
                 following = doc[i + 1]
                 if (i + 1 in regions and regions[i + 1][0].typed) or (
-                    following.lower_ in PLACE_WORDS and mention.rule.attaches == "place"
+                    following.lower_ in self.place_words and mention.rule.attaches == "place"
                 ):
                     i += 1  # "Kepala Desa X, Kecamatan Y, Kabupaten Z, Fulan"
                     continue
@@ -346,7 +431,7 @@ class OfficialFinder:
                     j += 1
                 if j < stop and (
                     j in regions
-                    or doc[j].lower_ in PLACE_WORDS
+                    or doc[j].lower_ in self.place_words
                     or doc[j].lower_ in {"dinas", "badan", "kantor", "sekretariat", "kecamatan"}
                 ):
                     i = j
@@ -354,7 +439,18 @@ class OfficialFinder:
                     continue
             is_unit_word = lower in self.unit_words
             acronym = token.is_upper and token.is_alpha and 2 <= len(token) <= 8
-            if mention.rule.attaches == "unit" and (is_unit_word or (units and acronym)):
+            if token.text[:1].isdigit() and i + 2 < stop and doc[i + 1].text == "/":
+                i += 3  # "Kodim 1608/Bima": the unit's number and seat
+                continue
+            numbered = bool(units) and token.text[:1].isdigit()  # "SMP Negeri 4", "Kodim 1608"
+            if units and units[-1][:1].isdigit() and token.text[:1].isupper() and token.is_alpha:
+                numbered = i not in regions  # "SMP Negeri 4 Binamu": the school's place
+            if units and units[-1].lower() in self.facility_words and token.text[:1].isupper():
+                numbered = numbered or (i + 1 < stop and doc[i + 1].text[:1].isdigit())
+                # "SDN Moyoketen 1": the school's place and number belong to the unit
+            if mention.rule.attaches == "unit" and (
+                is_unit_word or (units and acronym) or numbered
+            ):
                 units.append(token.text)
                 i += 1
                 continue
@@ -368,10 +464,10 @@ class OfficialFinder:
             if mention.rule.attaches == "place" and mention.place is None:
                 end = self._place(doc, i, stop)
                 if end > i:
-                    attach_place(mention, doc, i, end)
+                    attach_place(mention, doc, i, end, self.place_words)
                     i = end
                     continue
-            if lower in PLACE_WORDS and mention.rule.attaches == "place":
+            if lower in self.place_words and mention.rule.attaches == "place":
                 end = self._place(doc, i, stop)
                 if end > i:
                     i = end
@@ -385,12 +481,13 @@ class OfficialFinder:
         """'Kepala Desa Sukamaju Budi Santoso': the first word is the place, the rest the name."""
         assert mention.place_span is not None
         start, end = mention.place_span
-        if doc[start].lower_ in PLACE_WORDS:
+        if doc[start].lower_ in self.place_words:
             start += 1
-        if end - start < 2 or end < len(doc) and not doc[end].is_lower:
-            return
-        cut = start + 1
-        while cut < end and doc[cut].lower_ in PLACE_TAILS:
+        if end - start < 2 or end < len(doc) and doc[end].text[:1].isupper():
+            return  # the place may go on past the words read: no safe cut
+        starts = [k for k in range(start + 1, end) if doc[k].lower_ in self.name_starts]
+        cut = starts[0] if starts else start + 1  # "Tejakula I Ketut Suardana"
+        while not starts and cut < end and doc[cut].lower_ in self.place_tails:
             cut += 1
         rest = doc.span(cut, end)
         if len(rest) and all(self._is_name_token(t, headline) for t in rest):
@@ -399,7 +496,7 @@ class OfficialFinder:
 
     def _place(self, doc: Doc, i: int, stop: int) -> int:
         j = i
-        if j < stop and doc[j].lower_ in PLACE_WORDS:
+        if j < stop and doc[j].lower_ in self.place_words:
             j += 1
         first = j
         while j < stop and j - first < 4:
@@ -411,7 +508,13 @@ class OfficialFinder:
                 break
             if j == first and self._looks_like_verb(token.lower_):
                 break  # later words of a place name ("Sindang Kelingi") may look like verbs
-            if token.lower_ in self.not_names and token.lower_ not in PLACE_TAILS:
+            if (
+                self.in_headline
+                and j > first
+                and (token.lower_ in self.derived or self._looks_like_verb(token.lower_))
+            ):
+                break  # "Camat Tanjung Batu Berpose Jari": the headline's verb ends the place
+            if token.lower_ in self.not_names and token.lower_ not in self.place_tails:
                 break
             j += 1
         return j if j > first else i
@@ -446,9 +549,25 @@ class OfficialFinder:
     def _is_prefix(self, text: str) -> bool:
         """Honorifics, ranks and dotted academic titles: carried along, never the name."""
         lower = text.lower()
-        if lower in HONORIFICS or lower.rstrip(".") in self.ranks:
+        if lower in self.kept_prefixes or lower in self.address_words:
+            return True
+        if lower.rstrip(".") in self.ranks:
             return True
         return "." in text and lower.replace(".", "") in self.titles
+
+    def _name_words(self, span: TokSpan) -> list[str]:
+        """The words of a name: titles before it kept ("H. Lalu Suparman"), ranks and forms
+        of address dropped; empty when nothing but titles is left."""
+        words = [
+            t.text
+            for t in span
+            if t.lower_ not in self.address_words and t.lower_.rstrip(".") not in self.ranks
+        ]
+        while words and words[-1].lower() not in self.kept_prefixes and self._is_prefix(words[-1]):
+            words.pop()  # an academic title after the name
+        if all(self._is_prefix(w) for w in words):
+            return []
+        return words
 
     def _is_name_token(self, token: Token, headline: bool) -> bool:
         text = token.text
@@ -463,6 +582,9 @@ class OfficialFinder:
             return False
         if self._looks_like_verb(lower):
             return False
+        parts = lower.split("-")
+        if len(parts) == 2 and parts[0] == parts[1]:
+            return False  # "Siap-Siap", "Bagi-Bagi": a reduplicated word
         return not (headline and lower in self.lexicon and not token.is_upper)
 
     def _looks_like_verb(self, lower: str) -> bool:
@@ -480,8 +602,12 @@ class OfficialFinder:
         return False
 
     def _name_run(self, doc: Doc, i: int, stop: int, headline: bool) -> int:
-        j = i
-        while j < stop and j - i < 4 and self._is_name_token(doc[j], headline):
+        """End of the name starting at i: up to four words past its titles and prefixes
+        ("Drs. H. Muh. Arsyad Lamba", "Ni Luh Putu Ayu Wulandari")."""
+        j, words = i, 0
+        while j < stop and words < 4 and self._is_name_token(doc[j], headline):
+            if not (self._is_prefix(doc[j].text) or doc[j].lower_ in self.name_starts):
+                words += 1
             j += 1
         return j
 
@@ -532,7 +658,7 @@ class OfficialFinder:
                 bridged = bridged or lower != ","
                 j += 1
                 continue
-            if lower in self.position_words and doc[j].text[:1].isupper() and bridged:
+            if lower.rstrip(".") in self.ranks and doc[j].text[:1].isupper() and bridged:
                 j += 1  # a rank: "berpangkat Aipda"
                 continue
             break
@@ -547,7 +673,7 @@ class OfficialFinder:
         if not closes:
             return i
         self._set_name(mention, doc.span(start, end))
-        return end
+        return self._more_names(doc, end, stop, mention) if marker_end else end
 
     def _direct_name_after(
         self, doc: Doc, i: int, stop: int, mention: Mention, headline: bool
@@ -557,11 +683,12 @@ class OfficialFinder:
         marker_end = self._marker_at(doc, j)
         if marker_end:
             j = marker_end
-            if j < stop and doc[j].text == "(":
-                j += 1
+            if j < stop and doc[j].text in {"(", ","}:
+                j += 1  # "berinisial (Z)", "berinisial, Sitti Faridah (SF)"
             end = self._name_run(doc, j, stop, headline=False)
             if end > j:
                 self._set_name(mention, doc.span(j, end))
+                end = self._more_names(doc, end, stop, mention)
                 if end < stop and doc[end].text == ")":
                     end += 1
                 return end
@@ -570,11 +697,13 @@ class OfficialFinder:
             if inner_end < stop and doc[inner_end].text == ")" and INITIALS.match(doc[i + 1].text):
                 self._set_name(mention, doc.span(i + 1, i + 2))
                 return inner_end + 1
-        if i > 0 and doc[i - 1].lower_ in PLACE_WORDS:
+        if i > 0 and doc[i - 1].lower_ in self.place_words:
             return self._place(doc, i - 1, stop)  # "... Kecamatan Seputih Raman": a place
-        ends = i + 1 >= stop or doc[i + 1].text in {",", ".", ")", ";"} or doc[i + 1].is_lower
-        if doc[i].lower_ in self.region_words and ends:
-            i += 1  # "Kepala Dinas Perhubungan Agam, Afrizal ...": a region, then the name
+        size = self._region_name_at(i, stop)
+        after = i + size
+        ends = after >= stop or doc[after].text in {",", ".", ")", ";"} or doc[after].is_lower
+        if size and ends:
+            i = after  # "Kepala Dinas Perhubungan Agam, Afrizal ...": a region, then the name
             if i >= stop:
                 return i
         # "Sekda Kepahiang Hartono"
@@ -591,6 +720,13 @@ class OfficialFinder:
                 return end
         return i
 
+    def _region_name_at(self, i: int, stop: int) -> int:
+        """Length of a kabupaten/kota name starting at token i ("Tanah Laut"), else 0."""
+        for size in (4, 3, 2, 1):
+            if i + size <= stop and tuple(self.lowers[i : i + size]) in self.region_names:
+                return size
+        return 0
+
     def _name_before(self, doc: Doc, start: int, mention: Mention, headline: bool) -> None:
         """'Budi, Kepala Desa X' / 'Zainuddin selaku Kapus Sakra': a linked name before the
         title wins over a word after it ("Sakra" is the puskesmas, not the person)."""
@@ -600,11 +736,22 @@ class OfficialFinder:
             j -= 1
         size = self.link_words.ends_at(self.lowers, j, sent_start)
         linked = size > 0
-        if mention.name and not (linked and self.lowers[j - 1] in {"selaku", "sebagai"}):
+        in_brackets = j - 1 >= sent_start and doc[j - 1].text == "("
+        if (
+            mention.name
+            and not in_brackets
+            and not (linked and self.lowers[j - 1] in {"selaku", "sebagai"})
+        ):
             return
         j -= size
+        bracketed = False
         if j - 1 >= sent_start and doc[j - 1].text == ",":
             j -= 1  # "Budi, Kepala Desa X" / "Sutarno, menjabat Kepala Seksi"
+        elif not linked and j - 1 >= sent_start and doc[j - 1].text == "(":
+            j -= 1  # "Rita Hastarita (Kepala Dinas ...)"
+            if j - 3 >= sent_start and self.lowers[j - 3 : j - 1] == ["nomor", "urut"]:
+                j -= 3  # "Oslan Junaidi nomor urut 56 (Staf Ahli ...)"
+            bracketed = True
         elif not linked:
             return
         j = self._skip_trailing_titles(doc, j, sent_start)
@@ -616,8 +763,18 @@ class OfficialFinder:
         if j == end:
             return
         before = doc[j - 1] if j > sent_start else None
-        if before is not None and before.text[:1].isupper() and before.is_alpha and not linked:
-            return
+        if (
+            before is not None
+            and before.text[:1].isupper()
+            and before.is_alpha
+            and not linked
+            and not (
+                bracketed and before.lower_ in self.adverbs | self.not_names - self.speaker_words
+            )
+        ):
+            return  # a bracketed post may follow a sentence opener: "Sementara Oslan Junaidi (...)"
+        if bracketed and mention.name:
+            mention.name = None  # the bracket names the post of the name before it
         self._set_name(mention, doc.span(j, end))
 
     def _skip_trailing_titles(self, doc: Doc, j: int, sent_start: int) -> int:
@@ -630,12 +787,12 @@ class OfficialFinder:
         return k if k < j else j
 
     def _set_name(self, mention: Mention, span: TokSpan) -> None:
-        words = [t.text for t in span if not self._is_prefix(t.text)]
+        words = self._name_words(span)
         if not words or all(t.lower_.rstrip(".") in self.not_names for t in span):
             return
         if all(w.lower() in self.region_words or w in self.place_names for w in words):
             return  # "Kapolres Kupang", "Kapus Sakra": a region or a place of this article
-        name = " ".join(words).strip(" ,.")
+        name = _clean_name(words)
         mention.name = name
         mention.initials = all(INITIALS.match(w) for w in words) and len(name.replace(".", "")) <= 4
 
@@ -650,26 +807,53 @@ class OfficialFinder:
         window = [t.lower_ for t in doc.span(max(sent_start, start - 3), start)]
         mention.oknum = "oknum" in window or mention.rule.aliases[0].startswith("oknum")
         mention.group = bool(window) and window[-1] in self.group_words
-        mention.indefinite = bool(window) and window[-1] in {"seorang", "sejumlah", "beberapa"}
-        mention.former = any(word in FORMER for word in window)
+        mention.indefinite = bool(window) and window[-1] == "seorang"
+        mention.counted = bool(window) and (
+            window[-1] in self.counting_words or window[-1].isdigit()
+        )
+        mention.former = any(word in self.former_words for word in window)
         after = self.lowers[title_end : title_end + 2]  # "pejabat tersebut adalah X"
         mention.anaphoric = bool(after) and (after[0] in ANAPHORA or after == ["yang", "dimaksud"])
 
-    def _is_speaker(self, doc: Doc, mention: Mention) -> bool:
+    def _case_verb_before(self, doc: Doc, mention: Mention) -> str | None:
+        """'Warga melaporkan tiga perangkat desa ...': the verb whose object this mention is."""
+        sent_start = doc[mention.start].sent.start
+        k = mention.start
+        while k > sent_start and (self.lowers[k - 1] in self.object_fillers or doc[k - 1].like_num):
+            k -= 1
+        size = self.case_verbs.ends_at(self.lowers, k, sent_start)
+        return " ".join(self.lowers[k - size : k]) if size else None
+
+    def _speaker_cue(self, doc: Doc, mention: Mention) -> str | None:
+        """The words that make the mention a speaker (or one acting on the case), if any."""
         sent = doc[mention.start].sent
+        for k in range(mention.end, min(mention.end + 16, sent.end)):
+            if size := self.witness_words.length_at(self.lowers, k):
+                return " ".join(
+                    self.lowers[k : k + size]
+                )  # "... dimintai keterangan selaku atasan"
         j = mention.end
         if j < sent.end and doc[j].text == ":":
-            return True  # "Pj Wali Kota Padang: ASN yang ..."
-        while j < sent.end and doc[j].text in {",", "”", '"', "’", "'"}:
+            return ":"  # "Pj Wali Kota Padang: ASN yang ..."
+        while j < sent.end and (
+            doc[j].text in {",", "”", '"', "’", "'"}
+            or ("." in doc[j].text and self._is_prefix(doc[j].text))  # ", M.Si., yang ..."
+        ):
             j += 1
         if j < sent.end and self.lowers[j] == "yang":  # ", yang juga hadir sebagai X, menambahkan"
             close = next((k for k in range(j, min(j + 14, sent.end)) if self.lowers[k] == ","), 0)
+            unclosed = min(j + 4, sent.end) if self.lowers[j + 1 : j + 2] != ["dimaksud"] else j
+            for k in range(j + 1, close or unclosed):
+                if size := self.speech_before.length_at(self.lowers, k):
+                    return " ".join(self.lowers[k : k + size])  # "X, yang dikonfirmasi, ..."
+                if self.alleged.length_at(self.lowers, k):
+                    return None  # "X, yang diduga ..."
             j = close + 1 if close else j
         for k in range(j, min(j + 10, sent.end)):
             if self.alleged.length_at(self.lowers, k):
-                return False  # "X diduga menerbitkan ...": the subject of an allegation
-            if self.speech_before.length_at(self.lowers, k):
-                return True
+                return None  # "X diduga menerbitkan ...": the subject of an allegation
+            if size := self.speech_before.length_at(self.lowers, k):
+                return " ".join(self.lowers[k : k + size])
             text = doc[k].text
             adverb = self.lowers[k] in self.adverbs  # "Kapolsek X langsung memanggil ..."
             if (
@@ -683,4 +867,5 @@ class OfficialFinder:
             k -= 1
         while k > sent.start and doc[k - 1].lower_ in {"seorang", "sang", "oleh"}:
             k -= 1
-        return self.speech_after.ends_at(self.lowers, k, sent.start) > 0
+        size = self.speech_after.ends_at(self.lowers, k, sent.start)
+        return " ".join(self.lowers[k - size : k]) if size else None

@@ -30,7 +30,8 @@ ABBREVIATIONS = [
     "M.M.", "M.Ak.", "A.Md.", "S.Kom.", "S.T.", "M.T.", "S.Ag.", "M.Ag.", "S.Kep.", "S.Km.",
     "S.Hut.", "S.P.", "Amd.", "Kep.", "Adm.", "Tbk.", "dll.", "dsb.", "dkk.", "a.n.", "u.p.",
     "Kol.", "Letkol.", "Mayor.", "Kapt.", "Serda.", "Sertu.", "Bripka.", "Brigpol.", "Aipda.",
-    "Aiptu.", "Ipda.", "Iptu.", "AKP.", "Kompol.", "AKBP.", "Kombes.",
+    "Aiptu.", "Ipda.", "Iptu.", "AKP.", "Kompol.", "AKBP.", "Kombes.", "Dt.", "Tgk.", "KH.",
+    "Rd.", "S.K.M.", "S.Kes.", "M.Kes.", "S.IP.", "M.AP.", "S.Sos.I.", "M.Pd.I.",
 ]  # fmt: skip
 
 

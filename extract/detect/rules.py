@@ -7,7 +7,6 @@ reading code.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -23,21 +22,9 @@ from pantau.core.settings import (
 )
 
 DEFAULT_RULES_DIR = DEFAULT_CONFIG_DIR / "rules"
-CATEGORY_IDS = (
-    "kampanye",
-    "media_sosial",
-    "foto_simbol",
-    "deklarasi",
-    "kegiatan_partai",
-    "fasilitas_negara",
-    "mobilisasi",
-    "dukungan_ktp",
-    "keputusan_menguntungkan",
-    "anggota_partai",
-    "pemberian_barang",
-    "alat_peraga",
-)
 SanctionLevel = Literal["moral", "ringan", "sedang", "berat", "pidana"]
+# The bodies of law that bind an official (positions.yaml "kind", violations.yaml "for").
+Kind = Literal["asn", "honorer", "village", "tni", "polri"]
 Phrase = str
 
 
@@ -65,11 +52,26 @@ class PositionRule(StrictModel):
     # Positions of one corps ("tni": babinsa, ranks): a rank-and-name mention ("Serka DS") and a
     # role-only mention ("oknum Babinsa") of the same story can be one person.
     family: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    # The part a holder of an unbound position plays in a story (`analyze --explain`).
+    role: Literal["investigator", "candidate", "reporter", "other"] = "other"
+    kind: Kind = "asn"
+    # Local titles shown as written ("wali nagari" -> "Wali Nagari"), keyed by alias.
+    titles: dict[str, str] = {}
+    # An authority a case is handed to ("... diteruskan kepada Pj Bupati"): never accused
+    # when the story only sends it the case.
+    oversees: bool = False
 
     @field_validator("aliases")
     @classmethod
     def _aliases(cls, values: list[str]) -> list[str]:
         return _clean_phrases(values)
+
+    @model_validator(mode="after")
+    def _titles_are_aliases(self) -> PositionRule:
+        unknown = sorted(set(self.titles) - set(self.aliases))
+        if unknown:
+            raise ValueError(f"titles for unknown aliases: {', '.join(unknown)}")
+        return self
 
 
 class PositionsFile(StrictModel):
@@ -104,6 +106,17 @@ class CuesFile(StrictModel):
     speech_after: list[str] = []
     speech_before: list[str] = []
     oknum: list[str] = []
+    case_verbs: list[str] = []
+    name_starts: list[str] = []
+    place_words: list[str] = Field(min_length=1)
+    place_tails: list[str] = []
+    facility_words: list[str] = []
+    former_words: list[str] = []
+    address_words: list[str] = []
+    recipient_words: list[str] = []
+    witness_words: list[str] = []
+    not_a_person_after: list[str] = []
+    object_fillers: list[str] = []
     initials_markers: list[str] = []
     link_words: list[str] = []
     neutrality_terms: list[str] = Field(min_length=1)
@@ -113,11 +126,23 @@ class CuesFile(StrictModel):
     ranks: list[str] = []
     academic_titles: list[str] = []
     group_quantifiers: list[str] = []
+    counting_words: list[str] = []
 
     @field_validator(
         "speech_after",
         "speech_before",
         "oknum",
+        "case_verbs",
+        "name_starts",
+        "place_words",
+        "place_tails",
+        "facility_words",
+        "former_words",
+        "address_words",
+        "recipient_words",
+        "witness_words",
+        "not_a_person_after",
+        "object_fillers",
         "initials_markers",
         "link_words",
         "neutrality_terms",
@@ -126,6 +151,7 @@ class CuesFile(StrictModel):
         "organisation_words",
         "ranks",
         "group_quantifiers",
+        "counting_words",
     )
     @classmethod
     def _phrases(cls, values: list[str]) -> list[str]:
@@ -147,22 +173,21 @@ class CuesFile(StrictModel):
 # --- violations.yaml ----------------------------------------------------------------
 
 
+class LegalBasis(StrictModel):
+    """A law that applies only to some kinds of accused ("UU 6/2014" to village officials)."""
+
+    law: str = Field(min_length=2)
+    applies_to: list[Kind] = Field(alias="for", min_length=1)
+
+
 class ViolationRule(StrictModel):
-    id: str
+    # Ids are free: a category added here reaches the findings and the digest.
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
-    legal_basis: list[str] = Field(min_length=1)
+    legal_basis: list[str | LegalBasis] = Field(min_length=1)
     sanction: list[SanctionLevel] = Field(min_length=1)
     triggers: list[str] = []
     needs_target: list[str] = []
-
-    @field_validator("id")
-    @classmethod
-    def _known_id(cls, value: str) -> str:
-        if value not in CATEGORY_IDS:
-            raise ValueError(
-                f"unknown category id {value!r} (use one of {', '.join(CATEGORY_IDS)})"
-            )
-        return value
 
     @field_validator("triggers", "needs_target")
     @classmethod
@@ -177,6 +202,7 @@ class ViolationRule(StrictModel):
 
 
 class ViolationsFile(StrictModel):
+    sanction_levels: dict[SanctionLevel, str] = {}
     violations: list[ViolationRule] = Field(min_length=1)
 
     @field_validator("violations")
@@ -201,33 +227,6 @@ class PartiesFile(StrictModel):
 # --- the whole rule set -------------------------------------------------------------
 
 
-class PhraseSet:
-    """Whole-word phrase lookup over a space-joined lowercase sentence, with weights."""
-
-    def __init__(self, weighted: list[tuple[float, list[str]]]) -> None:
-        self.weights: dict[str, float] = {}
-        for weight, phrases in weighted:
-            for phrase in phrases:
-                self.weights[phrase] = max(weight, self.weights.get(phrase, 0.0))
-        ordered = sorted(self.weights, key=len, reverse=True)
-        body = "|".join(re.escape(p) for p in ordered) or r"(?!x)x"
-        self._pattern = re.compile(rf"(?<![\w-])(?:{body})(?![\w-])")
-
-    def find(self, text: str) -> list[str]:
-        return self._pattern.findall(text)
-
-    def strength(self, text: str) -> float:
-        return max((self.weights[p] for p in self.find(text)), default=0.0)
-
-
-def _weighted(groups: list[WeightedPhrases]) -> PhraseSet:
-    return PhraseSet([(g.weight, g.phrases) for g in groups])
-
-
-def _plain(phrases: list[str]) -> PhraseSet:
-    return PhraseSet([(1.0, phrases)])
-
-
 @dataclass(frozen=True)
 class RuleSet:
     positions: list[PositionRule]
@@ -236,17 +235,11 @@ class RuleSet:
     violations: list[ViolationRule]
     parties: list[str]
     targets_phrases: list[str]
-    allegation: PhraseSet
-    advisory: PhraseSet
-    conditional: PhraseSet
-    conditional_opening: PhraseSet
-    past_general: PhraseSet
-    speech_after: PhraseSet
-    speech_before: PhraseSet
-    neutrality: PhraseSet
-    targets: PhraseSet
-    triggers: dict[str, PhraseSet]
-    targeted_triggers: dict[str, PhraseSet]
+
+    @property
+    def category_ids(self) -> list[str]:
+        """Violation categories in the order of violations.yaml (ties in a finding break so)."""
+        return [violation.id for violation in self.violations]
 
     def position(self, position_id: str) -> PositionRule:
         for position in self.positions:
@@ -270,15 +263,4 @@ def load_rules(rules_dir: Path | None = None) -> RuleSet:
         violations=violations.violations,
         parties=parties.parties,
         targets_phrases=parties.targets,
-        allegation=_weighted(cues.allegation),
-        advisory=_weighted(cues.advisory),
-        conditional=_weighted(cues.conditional),
-        conditional_opening=_weighted(cues.conditional_opening),
-        past_general=_weighted(cues.past_general),
-        speech_after=_plain(cues.speech_after),
-        speech_before=_plain(cues.speech_before),
-        neutrality=_plain(cues.neutrality_terms),
-        targets=_plain(parties.targets),
-        triggers={v.id: _plain(v.triggers) for v in violations.violations},
-        targeted_triggers={v.id: _plain(v.needs_target) for v in violations.violations},
     )

@@ -21,7 +21,7 @@ from extract.detect.rules import RuleSet
 from extract.detect.tokens import Tokens
 
 _SPACES = re.compile(r"\s+")
-_PRONOUNS = {"ia", "dia", "beliau", "bersangkutan"}
+_PRONOUNS = {"ia", "dia", "beliau", "bersangkutan", "mereka"}
 
 
 def _between(positions: list[int], start: int, end: int) -> list[int]:
@@ -54,6 +54,8 @@ class SentenceCues:
     near_acts: dict[str, float] = field(default_factory=dict)
     pronoun: bool = False
     in_quote: bool = False
+    words: dict[str, str] = field(default_factory=dict)  # cue group -> the phrase that set it
+    act_at: dict[str, list[int]] = field(default_factory=dict, repr=False)  # token positions
     speech_at: set[int] = field(default_factory=set, repr=False)
 
     @property
@@ -148,6 +150,8 @@ class SentenceReader:
         texts: list[str],
     ) -> None:
         found: dict[str, float] = {}
+        phrases: dict[str, str] = {}
+        act_at: dict[str, list[int]] = {}
         counted = 0
         speech_at: set[int] = set()
         for i in positions:
@@ -163,7 +167,11 @@ class SentenceReader:
                         counted += 1
                     if name == "speech":
                         speech_at.add(i)
-                    found[name] = max(weight, found.get(name, 0.0))
+                    if name.startswith(("act:", "near:")):
+                        act_at.setdefault(name.split(":", 1)[1], []).append(i)
+                    if weight > found.get(name, 0.0):
+                        found[name] = weight
+                        phrases[name] = " ".join(words)
             for words in self.parties.get(texts[i], ()):
                 if tuple(texts[i : i + len(words)]) == words:
                     found["target"] = 1.0
@@ -176,6 +184,8 @@ class SentenceReader:
         cues.acts = {k[4:]: 1.0 for k in found if k.startswith("act:")}
         cues.near_acts = {k[5:]: 0.8 for k in found if k.startswith("near:")}
         cues.speech_at = speech_at
+        cues.words = phrases
+        cues.act_at = act_at
         cues.in_quote = texts[start][:1] in {"“", '"'} if start < end else False
 
     @staticmethod

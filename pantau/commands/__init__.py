@@ -6,10 +6,8 @@ thin: parse options, call a stage, print.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console, RenderableType
@@ -18,6 +16,7 @@ from rich.text import Text
 from sqlite_utils import Database
 
 from pantau.core import store
+from pantau.core.calendar import operator_time as operator_time  # shared by the commands
 from pantau.core.settings import PantauError, Settings, database_path, load_settings
 
 app = typer.Typer(
@@ -96,22 +95,6 @@ def new_or_existing_database_path(db: Path | None, current: Settings | None = No
 
 def open_or_create_database(db: Path | None, current: Settings | None = None) -> Database:
     return store.open_db(new_or_existing_database_path(db, current))
-
-
-def operator_time(moment: datetime | str | None, zone: str | tzinfo) -> str:
-    """Every time an operator reads, in one zone (the digest's, WIB by default) and named:
-    `2026-11-23 07:00 WIB`. Stored times (ISO text, UTC) and aware datetimes alike."""
-    if isinstance(moment, str):
-        try:
-            moment = datetime.fromisoformat(moment)
-        except ValueError:
-            return str(moment)
-    if moment is None:
-        return "-"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    local = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
-    return local.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def check_format(value: str, allowed: tuple[str, ...] = ("table", "jsonl")) -> str:

@@ -54,8 +54,18 @@ def print_jsonl(obj: dict[str, Any]) -> None:
     out.print(json.dumps(obj, ensure_ascii=False), markup=False)
 
 
+ExplainOption = Annotated[
+    bool,
+    typer.Option(
+        "--explain", help="Add each person found, the role they got (accused or not) and why."
+    ),
+]
+
+
 @app.command()
-def analyze(paths: PathsArgument, fmt: FormatOption = "jsonl") -> None:
+def analyze(
+    paths: PathsArgument, fmt: FormatOption = "jsonl", explain: ExplainOption = False
+) -> None:
     """Detect suspected breaches in local article files and print one finding per file."""
     from extract.text import ExtractionError, read_document
 
@@ -72,15 +82,19 @@ def analyze(paths: PathsArgument, fmt: FormatOption = "jsonl") -> None:
             continue
         if detector is None:
             detector = _load_detector()
-        finding = detector.analyze(article) if article.is_indonesian else None
-        result = {"source": str(path), "title": article.title, "lang": article.lang}
-        result.update((finding or _unanalysed(detector.version)).to_dict())
+        explained = detector.explain(article) if article.is_indonesian else None
+        result: dict[str, Any] = {"source": str(path), "title": article.title, "lang": article.lang}
+        result.update((explained.finding if explained else _unanalysed(detector.version)).to_dict())
+        if explain:
+            result["people"] = [p.to_dict() for p in explained.people] if explained else []
         if fmt == "jsonl":
             print_jsonl(result)
         else:
             rows.append(result)
     if fmt == "table":
         out.print(findings_table(rows))
+        if explain:
+            out.print(people_table(rows))
     if failures:
         raise typer.Exit(1)
 
@@ -113,6 +127,17 @@ def findings_table(rows: list[dict[str, Any]]) -> TextTable:
             region,
             ", ".join(row["violations"]),
         )
+    return table
+
+
+def people_table(rows: list[dict[str, Any]]) -> TextTable:
+    table = TextTable("source", "person", "role", "why", "sentence", title="people and their roles")
+    for row in rows:
+        for person in row.get("people", []):
+            who = ", ".join(x for x in (person["name"], person["position"]) if x)
+            table.add_row(
+                str(row["source"]), who, person["role"], person["reason"], person["sentence"]
+            )
     return table
 
 

@@ -233,7 +233,7 @@ def sites_check(
 def sites_list(db: DbOption = None) -> None:
     """Configured sites with their sources and last crawl."""
     from pantau.core import store
-    from pantau.core.store.crawl_history import last_run_per_site
+    from pantau.core.store.crawls import last_run_per_site
 
     current = settings()
     path = database_path(db, current)

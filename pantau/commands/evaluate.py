@@ -11,7 +11,7 @@ import typer
 from pantau.commands import TextTable, app, check_format, out
 
 if TYPE_CHECKING:
-    from extract.evaluate import EvalReport
+    from extract.evaluate import EvalReport, ItemResult
 
 
 @app.command("eval")
@@ -23,7 +23,8 @@ def evaluate(
         str, typer.Option("--format", "-f", help="Output format: table or json.")
     ] = "table",
 ) -> None:
-    """Print breach precision/recall/F1, verdict, accused and region accuracy, and mistakes."""
+    """Print accused precision (people wrongly named) first, then accused recall, breach
+    precision/recall/F1, verdict and region accuracy, and each mistake with its sentence."""
     from extract.evaluate import evaluate_directory  # loads spaCy: only when evaluating
 
     check_format(fmt, ("table", "json"))
@@ -40,14 +41,18 @@ def print_report(report: EvalReport) -> None:
     accused = metrics["accused"]
     summary = TextTable("metric", "value", title=f"pantau eval {report.directory}")
     rows: list[tuple[str, Any]] = [
+        ("accused precision", accused["precision"]),
+        (
+            "people wrongly named",
+            f"{metrics['wrongly_named']} ({metrics['wrongly_named_per_100']} per 100 articles)",
+        ),
+        ("accused recall", accused["recall"]),
         ("items", metrics["items"]),
         ("breach precision", breach["precision"]),
         ("breach recall", breach["recall"]),
         ("breach F1", breach["f1"]),
         ("verdict accuracy", metrics["verdict_accuracy"]),
         ("advisory classed as breach", metrics["advisory_as_breach"]),
-        ("accused recall", accused["recall"]),
-        ("accused precision", accused["precision"]),
         ("quoted reported as accused", accused["quoted_as_accused"]),
         ("region accuracy", metrics["region_accuracy"]),
     ]
@@ -73,4 +78,21 @@ def print_report(report: EvalReport) -> None:
             ", ".join(item.wrong_officials),
             region,
         )
+    out.print(table)
+    print_people(mistakes)
+
+
+def print_people(mistakes: list[ItemResult]) -> None:
+    """Each wrongly named and each missed person with the sentence that decided it."""
+    lines = [
+        (item.id, kind, why)
+        for item in mistakes
+        for kind, whys in (("wrongly named", item.wrong_why), ("missed", item.missed_why))
+        for why in whys
+    ]
+    if not lines:
+        return
+    table = TextTable("id", "person", "why | sentence", title="people wrongly named or missed")
+    for item_id, kind, why in lines:
+        table.add_row(item_id, kind, why)
     out.print(table)

@@ -72,7 +72,7 @@ def local(value: str | None, timezone: ZoneInfo) -> str:
 
 def print_status(report: ServiceStatus, timezone: ZoneInfo) -> None:
     holder = report.scheduler
-    running = f"running ({holder.describe()})" if holder else "not running"
+    running = f"running ({holder.describe(timezone)})" if holder else "not running"
     if holder and report.usage:
         running += f"; uses {report.usage.describe()}"
     out.print(f"scheduler: {running}; times in {timezone.key}", markup=False)

@@ -15,36 +15,43 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date, get_day_names, get_month_names
 from pydantic import Field, field_validator, model_validator
 
 from pantau.core.knowledge import config_file
 from pantau.core.settings import StrictModel, load_model
 
-DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
+# Indonesian as CLDR writes it (Babel's locale data, shipped with the package): Senin..Minggu,
+# Januari..Desember. Babel rather than hand-kept tables: one source for the names.
+LOCALE = "id"
+DAYS = tuple(get_day_names("wide", locale=LOCALE)[weekday] for weekday in range(7))  # Monday first
+MONTHS = tuple(get_month_names("wide", locale=LOCALE)[month] for month in range(1, 13))
 
 
 def long_date(day: date) -> str:
     """'Rabu, 24 April 2024'."""
-    return f"{DAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
+    return format_date(day, "EEEE, d MMMM y", locale=LOCALE)
 
 
 # --- ISO 8601 text -----------------------------------------------------------------------
 
 _DAY_PREFIX = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def operator_time(moment: datetime | str | None, zone: str | tzinfo) -> str:
+    """Every time an operator reads, in one zone (the digest's, WIB by default) and named:
+    `2026-11-23 07:00 WIB`. Stored times (ISO text, UTC) and aware datetimes alike."""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return str(moment)
+    if moment is None:
+        return "-"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+    return local.strftime("%Y-%m-%d %H:%M %Z")
 
 
 def parse_iso(

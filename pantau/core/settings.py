@@ -124,6 +124,11 @@ class CrawlSettings(SettingsModel):
     max_run_minutes: int = Field(default("crawl.max_run_minutes"), ge=1)
     max_pages: int = Field(default("crawl.max_pages"), ge=1)
     max_requests: int = Field(default("crawl.max_requests"), ge=10)
+    listing_depth: int = Field(default("crawl.listing_depth"), ge=1)
+    max_sitemap_depth: int = Field(default("crawl.max_sitemap_depth"), ge=1)
+    recent_sitemap_days: int = Field(default("crawl.recent_sitemap_days"), ge=1)
+    recent_sitemap_children: int = Field(default("crawl.recent_sitemap_children"), ge=1)
+    max_article_pages: int = Field(default("crawl.max_article_pages"), ge=1)
     ingest_processes: int = Field(default("crawl.ingest_processes"), ge=0)
     worker_max_pages: int = Field(default("crawl.worker_max_pages"), ge=1)
     worker_max_mb: int = Field(default("crawl.worker_max_mb"), ge=100)
@@ -169,6 +174,10 @@ class DigestSettings(SettingsModel):
     max_stories: int = Field(default("digest.max_stories"), ge=1)
     min_score: float = Field(default("digest.min_score"), ge=0, le=1)
     review_url: str = Field(default("digest.review_url"))
+    stale_after_minutes: int = Field(default("digest.stale_after_minutes"), ge=1)
+    retry_backoff_minutes: int = Field(default("digest.retry_backoff_minutes"), ge=1)
+    retry_backoff_max_minutes: int = Field(default("digest.retry_backoff_max_minutes"), ge=1)
+    refused_max_attempts: int = Field(default("digest.refused_max_attempts"), ge=1)
 
 
 class WorkspaceSettings(SettingsModel):

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from crawler.runs import process_alive
 from pantau.core import store
-from pantau.core.store import crawl_history
+from pantau.core.store import crawls as crawl_history
 from pantau.service.config import ServiceConfig
 from pantau.service.host import CrawlHostProcess, HostDied, HostSupervisor
 from pantau.service.state import CRAWL_JOB_PREFIX, CUT_OFF, ScheduleState

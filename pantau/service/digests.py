@@ -9,11 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pantau.core import store
+from pantau.core.store.articles import has_crawl_or_ingest_history
 from pantau.service.config import ServiceConfig
 from pantau.service.state import DIGEST_JOB_ID, ScheduleState, parse_time
 from pantau.service.timing import latest_daily_slot
 
 log = logging.getLogger("pantau.scheduler")
+
+NO_HISTORY = "skipped: no crawl or ingest history"
 
 
 @dataclass
@@ -37,6 +40,17 @@ class DigestRunner:
             if done is not None and done >= slot:
                 log.info("digest for %s already ran; skipped", slot.isoformat())
                 return "skipped"
+            if not self._has_history():
+                # A new or mistyped database would propose every story again: offices
+                # would get again what they already received. The slot stays open, so
+                # the digest goes out once this database has crawled or ingested.
+                log.warning(
+                    "digest for %s not sent: %s has never crawled or ingested anything "
+                    "(a new or wrong database?)",
+                    slot.isoformat(),
+                    self.db_path,
+                )
+                return NO_HISTORY
             self.state.started(DIGEST_JOB_ID)
             log.info("digest for %s started", slot.isoformat())
             try:
@@ -47,6 +61,13 @@ class DigestRunner:
             self.state.finished(DIGEST_JOB_ID, result, slot)
             log.info("digest for %s finished: %s", slot.isoformat(), result)
             return result
+
+    def _has_history(self) -> bool:
+        db = store.open_db(self.db_path, migrate=False)
+        try:
+            return has_crawl_or_ingest_history(db)
+        finally:
+            db.close()
 
     def retry_failed(self) -> None:
         """Offices whose morning send failed are tried again once alerts' backoff allows.

@@ -8,10 +8,12 @@ import os
 import socket
 import time
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
 
 from pantau.core import store
+from pantau.core.calendar import operator_time
 from pantau.core.settings import PantauError
 
 
@@ -29,8 +31,9 @@ class LockHolder:
     host: str
     started_at: str
 
-    def describe(self) -> str:
-        return f"pid {self.pid} on {self.host}, since {self.started_at}"
+    def describe(self, timezone: tzinfo) -> str:
+        """Who holds the lock, and since when in the operator's zone (stored in UTC)."""
+        return f"pid {self.pid} on {self.host}, since {operator_time(self.started_at, timezone)}"
 
 
 def lock_path_for(db_path: Path) -> Path:
@@ -53,8 +56,9 @@ class InstanceLock:
     The file also records who holds it, so a refused second instance can name the process.
     """
 
-    def __init__(self, db_path: Path):
+    def __init__(self, db_path: Path, timezone: tzinfo = UTC):
         self.db_path = db_path
+        self.timezone = timezone  # the zone a refusal names the holder's start time in
         self.path = lock_path_for(db_path)
         self._handle: Any = None
 
@@ -70,7 +74,7 @@ class InstanceLock:
                 if attempt == attempts - 1:
                     holder = _read_holder(handle)
                     handle.close()
-                    who = holder.describe() if holder else "another process"
+                    who = holder.describe(self.timezone) if holder else "another process"
                     raise AlreadyRunningError(
                         f"{self.db_path}: already scheduled by another `pantau schedule` "
                         f"({who}); stop it first (lock file {self.path})"

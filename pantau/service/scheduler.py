@@ -48,7 +48,7 @@ class Service:
             db_path, config, self.state, config.settings.crawl.max_run_minutes * 60.0
         )
         self.digest = DigestRunner(db_path, self.state, config)
-        self.lock = InstanceLock(db_path)
+        self.lock = InstanceLock(db_path, config.timezone)
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._scheduler: BackgroundScheduler | None = None

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlite_utils import Database
 
 from pantau.core.settings import OfficeConfig, Settings
-from pantau.core.store import crawl_history, deliveries, schedule
+from pantau.core.store import crawls, deliveries, schedule
 from pantau.core.store.articles import articles_fetched_since
 from pantau.service.config import ServiceConfig
 from pantau.service.lock import LockHolder, running_scheduler
@@ -88,7 +88,7 @@ def describe_failure(row: dict[str, Any]) -> str | None:
 def site_status(
     db: Database, site: str, enabled: bool, since: datetime, scheduled: dict[str, Any]
 ) -> SiteStatus:
-    runs = crawl_history.recent_runs(db, site)
+    runs = crawls.recent_runs(db, site)
     last = runs[0] if runs else None
     failures = 0
     for run in runs:
@@ -156,7 +156,7 @@ def service_status(
     since = local_day_start(now, config.timezone)
     states = {row["job_id"]: row for row in schedule.all_jobs(db)}
     configured = {site.id: site.enabled for site in config.sites}
-    crawled = crawl_history.crawled_sites(db)
+    crawled = crawls.crawled_sites(db)
     site_ids = list(configured) + [site for site in crawled if site not in configured]
     sites = [
         site_status(

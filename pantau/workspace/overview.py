@@ -18,7 +18,7 @@ from starlette.responses import Response
 from alerts.render import clean_text, format_moment, short_date
 from pantau.core.store import worklist
 from pantau.core.store.coverage import recent_articles_by_site
-from pantau.core.store.crawl_history import last_run_per_site
+from pantau.core.store.crawls import last_run_per_site
 from pantau.core.store.worklist import StoryQuery
 from pantau.workspace import charts, labels
 from pantau.workspace.auth import User

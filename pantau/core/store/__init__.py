@@ -2,7 +2,7 @@
 
 Query modules by table or idea: `connection` (open, write lock), `articles`, `findings`
 (and the one definition of an article's latest finding), `stories`, `deliveries`,
-`schedule`, `crawl_history`; `schema` holds the migrations. Rows go in and out as plain
+`schedule`, `crawls`; `schema` holds the migrations. Rows go in and out as plain
 dicts and primitives so the store depends on no stage. `from pantau.core import store`
 then `store.save_article(...)` keeps working: the common queries are re-exported here.
 The delivery ledger's writes stay in alerts/ledger.py, where its claim/settle protocol

@@ -1,8 +1,9 @@
-"""The crawl's queries: its runs, its per-URL errors, source validators, known articles.
+"""Every query about crawls: runs, per-URL errors, source validators, Retry-After, known
+articles; and what the application reads about past and running runs.
 
-The crawler reads and writes these tables and nothing else does the same job, so every
-statement the spider, its store extension and the run recorder need lives here and the
-crawler holds no SQL.
+The crawler writes these tables (its spider, store extension and run recorder hold no SQL);
+the service, `status`, `sites check` and the workspace read them through the same module,
+so "a run still open" and "closing a dead process's run" have one definition each.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class KnownArticle:
 
 # --- runs -----------------------------------------------------------------------------
 
+# A run is open until it records its end; a row from before `status` existed counts as running.
+_OPEN = "finished_at is null and coalesce(status, 'running') = 'running'"
+
 
 def start_run(db: Database, site: str, pid: int, error: str | None = None) -> int:
     return insert_returning_id(
@@ -74,16 +78,11 @@ def start_run(db: Database, site: str, pid: int, error: str | None = None) -> in
 
 
 def close_stale_runs(db: Database, site: str, alive: Callable[[int], bool]) -> list[int]:
-    """Close a site's runs still 'running' whose process is gone: they were killed."""
-    stale = []
-    for row in db.query(
-        "select id, pid from crawl_runs where site = ? and status = 'running'", [site]
-    ):
-        if row["pid"] and alive(row["pid"]):
-            continue
-        stale.append(row["id"])
-        db.table("crawl_runs").update(row["id"], {"status": "interrupted", "finished_at": utcnow()})
-    return stale
+    """Close a site's open runs whose process is gone: they were killed."""
+    stale = [row for row in open_runs(db, site=site) if not (row["pid"] and alive(row["pid"]))]
+    for row in stale:
+        close_as_interrupted(db, row["id"], row["pid"])
+    return [row["id"] for row in stale]
 
 
 def record_progress(db: Database, run_id: int, totals: RunTotals) -> None:
@@ -97,6 +96,69 @@ def finish_run(
     db.table("crawl_runs").update(
         run_id, {"finished_at": utcnow(), "status": status, **totals.as_row(), "error": error}
     )
+
+
+def open_runs(
+    db: Database, pid: int | None = None, site: str | None = None
+) -> list[dict[str, Any]]:
+    """Runs not closed yet (their id and pid), optionally only one process's or one site's."""
+    where = _OPEN
+    params: list[Any] = []
+    for column, value in (("pid", pid), ("site", site)):
+        if value is not None:
+            where += f" and {column} = ?"
+            params.append(value)
+    return list(db.query(f"select id, pid from crawl_runs where {where} order by id", params))
+
+
+def close_as_interrupted(db: Database, run_id: int, pid: int | None) -> None:
+    """A run whose process ended without closing it (killed, or a power cut)."""
+    db.execute(
+        "update crawl_runs set status = 'interrupted', finished_at = ?, error = ? where id = ?",
+        [utcnow(), f"interrupted: process {pid} ended without closing the run", run_id],
+    )
+
+
+def open_run_pids(db: Database, site: str) -> list[int]:
+    """Processes with an open run of this site, newest first."""
+    rows = db.execute(
+        f"select pid from crawl_runs where site = ? and {_OPEN} order by id desc", [site]
+    ).fetchall()
+    return [int(pid) for (pid,) in rows if pid is not None]
+
+
+def run_status_of(db: Database, site: str, pid: int) -> str | None:
+    """How the last run of this site by this process ended, if it recorded it."""
+    row = db.execute(
+        "select status from crawl_runs where site = ? and pid = ? order by id desc limit 1",
+        [site, pid],
+    ).fetchone()
+    return row[0] if row and row[0] else None
+
+
+def recent_runs(db: Database, site: str, limit: int = 50) -> list[dict[str, Any]]:
+    """A site's latest runs, newest first."""
+    return list(
+        db.query(
+            "select started_at, finished_at, status, error, failure_causes from crawl_runs "
+            "where site = ? order by id desc limit ?",
+            [site, limit],
+        )
+    )
+
+
+def crawled_sites(db: Database) -> list[str]:
+    return [row[0] for row in db.execute("select distinct site from crawl_runs order by site")]
+
+
+def last_run_per_site(db: Database) -> dict[str, dict[str, Any]]:
+    return {
+        row["site"]: row
+        for row in db.query(
+            "select site, status, started_at, finished_at, failures from crawl_runs where id in "
+            "(select max(id) from crawl_runs group by site)"
+        )
+    }
 
 
 def record_error(

@@ -19,6 +19,10 @@ from pantau.core.store import insert_returning_id, utcnow, write_transaction
 Action = Literal["confirm", "dismiss", "duplicate", "note", "follow_up"]
 ACTIONS: tuple[str, ...] = ("confirm", "dismiss", "duplicate", "note", "follow_up")
 
+# The one definition of a story's current review: its newest row (over `reviews r`; the
+# (cluster_id, id) index answers it). Every query about the present state uses it.
+LATEST_REVIEW = "r.id = (select max(r2.id) from reviews r2 where r2.cluster_id = r.cluster_id)"
+
 # Statuses a story can be in; "open" means nobody has decided yet.
 STATUSES = ("open", "confirmed", "dismissed")
 DISMISS_REASONS = (
@@ -79,8 +83,8 @@ def history(db: Database, cluster_id: int) -> list[Review]:
 
 def current_state(db: Database, cluster_id: int) -> ReviewState:
     row = db.execute(
-        "select status, follow_up, reason, duplicate_of from reviews "
-        "where cluster_id = ? order by id desc limit 1",
+        "select r.status, r.follow_up, r.reason, r.duplicate_of from reviews r "
+        f"where r.cluster_id = ? and {LATEST_REVIEW}",
         [cluster_id],
     ).fetchone()
     if row is None:
@@ -164,7 +168,7 @@ def reviewed_clusters(db: Database) -> dict[int, ReviewState]:
     """The current state of every story with a decision (confirmed or dismissed)."""
     rows = db.execute(
         "select r.cluster_id, r.status, r.follow_up, r.reason, r.duplicate_of from reviews r "
-        "where r.id = (select max(id) from reviews r2 where r2.cluster_id = r.cluster_id) "
+        f"where {LATEST_REVIEW} "
         "and r.status in ('confirmed', 'dismissed') order by r.cluster_id"
     ).fetchall()
     return {row[0]: ReviewState(row[1], row[2], row[3], row[4]) for row in rows}

@@ -8,12 +8,11 @@ from sqlite_utils import Database
 
 from pantau.core.store.connection import placeholders
 from pantau.core.store.findings import LATEST_FINDING
+from pantau.core.store.reviews import LATEST_REVIEW
 
 # A story whose latest review dismissed it is reported to nobody.
-DISMISSED_CLUSTERS = """
-    select r.cluster_id from reviews r
-    where r.id = (select max(r2.id) from reviews r2 where r2.cluster_id = r.cluster_id)
-      and r.status = 'dismissed'
+DISMISSED_CLUSTERS = f"""
+    select r.cluster_id from reviews r where {LATEST_REVIEW} and r.status = 'dismissed'
 """
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from pantau.core.store.findings import LATEST_FINDING
+from pantau.core.store.reviews import LATEST_REVIEW
 
 VERDICTS = ("breach", "advisory", "other")
 SORTS = ("serious", "newest", "oldest")
@@ -40,8 +41,7 @@ ranked as (
     from latest group by cluster_id
 ),
 state as (
-    select cluster_id, status, follow_up from reviews
-    where id in (select max(id) from reviews group by cluster_id)
+    select r.cluster_id, r.status, r.follow_up from reviews r where {latest_review}
 ),
 best as (
     select ranked.*, f.officials, f.region_name, f.province, f.violations, f.evidence,
@@ -184,7 +184,9 @@ def _select(query: StoryQuery, columns: str, tail: str = "") -> tuple[str, list[
     prefilter, before = _prefilter(query)
     where, after = _where(query)
     sql = (
-        _BEST.format(latest=LATEST_FINDING.strip(), prefilter=prefilter)
+        _BEST.format(
+            latest=LATEST_FINDING.strip(), latest_review=LATEST_REVIEW, prefilter=prefilter
+        )
         + f" select {columns} from best join clusters c on c.id = best.cluster_id"
         + f" where {where} {tail}"
     )
