@@ -214,7 +214,8 @@ class HostSupervisor:
     def reconfigure(self, settings: Settings) -> None:
         """Changed settings take effect with a new host; the old one finishes its crawls."""
         with self._lock:
-            if settings == self.settings:
+            if crawl_relevant(settings) == crawl_relevant(self.settings):
+                self.settings = settings
                 return
             self.settings = settings
             if self.current is not None:
@@ -234,3 +235,8 @@ class HostSupervisor:
         for thread in threads:
             thread.join()
         self._starter.shutdown(wait=False)
+
+
+def crawl_relevant(settings: Settings) -> dict[str, Any]:
+    """What the host uses: everything but the digest and mail settings."""
+    return settings.model_dump(exclude={"digest", "smtp"})
