@@ -48,6 +48,7 @@ import yaml
 
 from benchmarks.corpus import OUTLETS, DocEntry, ensure_corpus
 from pantau.core.settings import DEFAULT_CONFIG_DIR, PROJECT_ROOT
+from pantau.service.usage import descendants
 
 PORT = 18080
 KINDS = ("feed", "sitemap", "listing")
@@ -290,23 +291,6 @@ def tree_rss_mb(pid: int) -> float:
         except OSError:
             continue
     return total_kb / 1024
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below `pid`. /proc/P/task/T/children lists the children that thread T
-    started, so each thread is read (the service starts its crawl host from a thread)."""
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = []
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            try:
-                children += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                continue
-        found += children
-        frontier += children
-    return found
 
 
 def run_service(config: Path, duration_s: float, speed: float, log: Path) -> dict[str, Any]:

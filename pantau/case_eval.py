@@ -14,13 +14,13 @@ stories and cases are compared pairwise with the labels:
 from __future__ import annotations
 
 import itertools
-import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from extract.evaluate import load_labels
 from extract.text import ExtractionError, read_document
 from pantau.case_threads import refresh_cases
 from pantau.core import store
@@ -58,20 +58,11 @@ class CaseScores:
 
 
 def load_case_labels(directory: Path) -> list[dict[str, Any]]:
-    path = directory / "labels.jsonl"
-    if not path.is_file():
-        raise CaseEvalError(f"{path}: labels file not found")
-    labels = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CaseEvalError(f"{path}: line {number}: invalid JSON ({exc.msg})") from None
-        if not isinstance(item, dict) or not item.get("id") or not item.get("url"):
-            raise CaseEvalError(f"{path}: line {number}: needs 'id' and 'url'")
-        labels.append(item)
+    """The evaluator's labels.jsonl, each entry also naming its article's canonical URL."""
+    labels = load_labels(directory)
+    for number, item in enumerate(labels, start=1):
+        if not item.get("url"):
+            raise CaseEvalError(f"{directory / 'labels.jsonl'}: entry {number}: needs 'url'")
     return labels
 
 
