@@ -69,7 +69,10 @@ def test_a_killed_crawl_resumes_and_stores_each_article_once(tmp_path: Path) -> 
             stderr=subprocess.DEVNULL,
         )
         try:
-            wait_for(lambda: FIRST in stored_paths(db, base))
+            # The worker stores the article a moment before the crawl process writes it on
+            # the run's row: kill only once both happened (the row used to stay at 0 until
+            # the end of the run, so this waits in vain on the old code).
+            wait_for(lambda: FIRST in stored_paths(db, base) and runs(db)[0][1] >= 1)
         finally:
             os.kill(process.pid, signal.SIGKILL)
             process.wait()
