@@ -19,12 +19,13 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from pantau.core.calendar import parse_iso
 from pantau.core.settings import DEFAULT_CONFIG_DIR, StrictModel, load_model
 
 DEFAULT_STAGES_FILE = DEFAULT_CONFIG_DIR / "rules" / "case_stages.yaml"
+DEFAULT_CUES_FILE = DEFAULT_CONFIG_DIR / "rules" / "cues.yaml"
 REPORTED = "reported"
 # Later reports of one case come weeks or months apart (summons, recommendation, BKN's
 # decision); a report of the same person after this long is taken as another case.
@@ -186,32 +187,28 @@ class CaseThread:
 
 # --- who is who ---------------------------------------------------------------------------
 
-# Titles dropped before comparing names (H., Hj., Drs., S.Pd., M.Si. ...).
-_TITLE_WORDS = frozenset(
-    (
-        "h",
-        "hj",
-        "kh",
-        "dr",
-        "drs",
-        "ir",
-        "prof",
-        "st",
-        "sh",
-        "se",
-        "spd",
-        "sag",
-        "spdi",
-        "ssos",
-        "sip",
-        "skm",
-        "mm",
-        "msi",
-        "mpd",
-        "mh",
-        "mag",
-    )
-)
+
+class NameTitles(BaseModel):
+    """Only the titles of cues.yaml (the detector validates the whole file)."""
+
+    model_config = ConfigDict(extra="ignore")
+    academic_titles: list[str] = []
+
+
+@lru_cache(maxsize=4)
+def title_words(path: Path | None = None) -> frozenset[str]:
+    """Titles dropped before comparing names (H., Hj., Drs., S.Pd., M.Si. ...), compared
+    without dots or case as the detector compares them."""
+    titles = load_model(path or DEFAULT_CUES_FILE, NameTitles).academic_titles
+    return frozenset(t.replace(".", "").replace(" ", "").lower() for t in titles)
+
+
+def name_words(name: str) -> list[str]:
+    """A name's words in order, case kept, without brackets, what follows a comma (academic
+    titles), inner dots ("A.R." is one word, "S.Pd" is "SPd") and titles."""
+    name = re.sub(r"\(.*?\)", " ", name).split(",")[0]
+    words = (re.sub(r"[^\w]", "", word) for word in name.split())
+    return [w for w in words if w and w.lower() not in title_words()]
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -221,17 +218,12 @@ def parse_date(value: str | None) -> datetime | None:
 
 def is_initials(name: str) -> bool:
     """ "AB", "A.R.", "Hj. R": capitals only once titles are dropped, five letters at most."""
-    tokens = case_kept_tokens(name)
+    tokens = name_words(name)
     return (
         bool(tokens)
         and all(t.isalpha() and t.isupper() for t in tokens)
         and (len("".join(tokens)) <= 5)
     )
-
-
-def case_kept_tokens(name: str) -> list[str]:
-    words = re.sub(r"[^\w\s]", " ", re.sub(r"\(.*?\)", " ", name).split(",")[0]).split()
-    return [w for w in words if w.lower() not in _TITLE_WORDS]
 
 
 def office_words(position: str | None) -> frozenset[str]:
@@ -259,7 +251,7 @@ def same_person(a: Accused, b: Accused, generic: frozenset[str] = frozenset()) -
 
 
 def letters(name: str) -> str:
-    return "".join(case_kept_tokens(name)).upper()
+    return "".join(name_words(name)).upper()
 
 
 def initials_of_name(short: Accused, full: Accused) -> bool:
@@ -283,9 +275,7 @@ def names_agree(a: list[str], b: list[str]) -> bool:
 
 
 def name_tokens(name: str) -> list[str]:
-    """The words of a name, in order, without titles and punctuation."""
-    name = re.sub(r"\(.*?\)", " ", name).split(",")[0]
-    return [w for w in re.sub(r"[^\w\s]", " ", name.lower()).split() if w not in _TITLE_WORDS]
+    return [word.lower() for word in name_words(name)]
 
 
 def offices_agree(a: Accused, b: Accused) -> bool:
