@@ -132,10 +132,15 @@ def highlight(text: str, *term_groups: Iterable[str]) -> list[tuple[str, bool]]:
         pattern = _term_pattern(terms)
         if pattern is not None:
             spans.extend(match.span() for match in pattern.finditer(text))
-    spans.sort(key=lambda span: (span[0], span[0] - span[1]))
+    return marked_segments(text, spans)
+
+
+def marked_segments(text: str, spans: Iterable[tuple[int, int]]) -> list[tuple[str, bool]]:
+    """(segment, is_marked) pieces of `text`; of overlapping spans the earliest, then the
+    longest, wins."""
     segments: list[tuple[str, bool]] = []
     position = 0
-    for start, stop in spans:
+    for start, stop in sorted(spans, key=lambda span: (span[0], span[0] - span[1])):
         if start < position:
             continue
         if start > position:

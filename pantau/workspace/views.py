@@ -18,6 +18,7 @@ from alerts.render import (
     format_moment,
     format_score,
     highlight,
+    marked_segments,
     safe_url,
     severity,
     shorten,
@@ -234,16 +235,4 @@ def _mark_sentences(paragraph: str, sentences: list[str]) -> Segments:
         start = paragraph.find(sentence)
         if start >= 0:
             spans.append((start, start + len(sentence)))
-    spans.sort()
-    segments: Segments = []
-    position = 0
-    for start, stop in spans:
-        if start < position:
-            continue
-        if start > position:
-            segments.append((paragraph[position:start], False))
-        segments.append((paragraph[start:stop], True))
-        position = stop
-    if position < len(paragraph) or not segments:
-        segments.append((paragraph[position:], False))
-    return segments
+    return marked_segments(paragraph, spans)
