@@ -8,7 +8,6 @@ sent come back as updates when outlets that were not in the earlier digest carri
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -292,9 +291,9 @@ def _story(db: Database, row: dict[str, Any]) -> Story:
         region_code=row["region_code"],
         region_name=row["region_name"],
         province=row["province"],
-        accused=[_accused(o) for o in _json_list(row["officials"]) if isinstance(o, dict)],
-        violations=[str(v) for v in _json_list(row["violations"])],
-        evidence=[str(e) for e in _json_list(row["evidence"])],
+        accused=[_accused(o) for o in store.json_list(row["officials"]) if isinstance(o, dict)],
+        violations=[str(v) for v in store.json_list(row["violations"])],
+        evidence=[str(e) for e in store.json_list(row["evidence"])],
         outlets=outlets,
     )
 
@@ -306,14 +305,6 @@ def _accused(raw: dict[str, Any]) -> Accused:
         region=raw.get("region"),
         kind=raw.get("kind"),
     )
-
-
-def _json_list(value: str | None) -> list[Any]:
-    try:
-        loaded = json.loads(value or "[]")
-    except ValueError:
-        return []
-    return loaded if isinstance(loaded, list) else []
 
 
 def updates_for_office(db: Database, office: OfficeConfig) -> list[StoryUpdate]:

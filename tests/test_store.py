@@ -230,3 +230,21 @@ def test_a_file_migrated_in_the_old_order_ends_with_the_fresh_schema(
     migrated = store.open_db(tmp_path / "old.db")
     fresh = store.open_db(tmp_path / "fresh.db")
     assert schema_of(migrated) == schema_of(fresh)
+
+
+def test_a_region_clause_holds_codes_below_it_and_takes_wildcards_literally(db) -> None:
+    from pantau.core.store.connection import region_clause
+
+    db.execute("create table places (region_code text)")
+    for code in ("17", "17.08", "17.080", "18.01", "1_.08"):
+        db.execute("insert into places values (?)", [code])
+
+    def within(*codes: str) -> list[str]:
+        clause, params = region_clause(codes)
+        rows = db.execute(f"select region_code from places where {clause} order by 1", params)
+        return [code for (code,) in rows]
+
+    assert within("17") == ["17", "17.08", "17.080"]
+    assert within("17.08") == ["17.08"]
+    assert within("%") == []
+    assert within("1_") == ["1_.08"]

@@ -29,6 +29,7 @@ from pantau.core.store.articles import (
 from pantau.core.store.connection import (
     StoreError,
     insert_returning_id,
+    json_list,
     open_db,
     utcnow,
     write_transaction,
@@ -49,6 +50,7 @@ __all__ = [
     "decompress_html",
     "insert_returning_id",
     "iter_articles",
+    "json_list",
     "latest_findings",
     "migrations",
     "open_db",

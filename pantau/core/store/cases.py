@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from pantau.core.store import utcnow
+from pantau.core.store.connection import region_clause, utcnow
 from pantau.core.store.findings import LATEST_FINDING
 
 
@@ -154,13 +154,22 @@ def write_case(db: Database, case: CaseRecord, now: str) -> None:
 
 
 def saved_cases(
-    db: Database, region_prefix: str | None = None, since: str | None = None
+    db: Database,
+    region_prefix: str | None = None,
+    since: str | None = None,
+    cluster_id: int | None = None,
 ) -> Iterator[CaseRecord]:
-    """Saved cases, oldest first; `region_prefix` a province or kabupaten/kota code."""
-    where, params = ["1 = 1"], []
+    """Saved cases, oldest first; `region_prefix` a province or kabupaten/kota code,
+    `cluster_id` a story the cases must hold."""
+    where: list[str] = ["1 = 1"]
+    params: list[Any] = []
+    if cluster_id is not None:
+        where.append("id in (select case_id from case_stories where cluster_id = ?)")
+        params.append(cluster_id)
     if region_prefix:
-        where.append("(region_code = ? or region_code like ? escape '\\')")
-        params += [region_prefix, like_prefix(region_prefix)]
+        clause, values = region_clause([region_prefix])
+        where.append(clause)
+        params += values
     if since:
         where.append("updated_at >= ?")
         params.append(since)
@@ -187,11 +196,6 @@ def saved_cases(
                 )
             ),
         )
-
-
-def like_prefix(code: str) -> str:
-    """`code.%` with LIKE's wildcards in the code escaped (a code is digits and dots)."""
-    return code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ".%"
 
 
 @dataclass(frozen=True)

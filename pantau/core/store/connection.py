@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,29 @@ from pantau.core.store.schema import migrations
 
 class StoreError(PantauError):
     """The database file cannot be opened or is not a Pantau database."""
+
+
+def json_list(value: str | None) -> list[Any]:
+    """A JSON list column (officials, violations, evidence); anything else reads as empty."""
+    try:
+        loaded = json.loads(value or "[]")
+    except ValueError:
+        return []
+    return loaded if isinstance(loaded, list) else []
+
+
+def region_clause(codes: Sequence[str], column: str = "region_code") -> tuple[str, list[str]]:
+    """SQL true when `column` lies inside one of the codes: the code itself or a code below it
+    ("17" holds "17.08"). LIKE's wildcards in a code match only themselves, so a code typed
+    as `%` matches nothing."""
+    if not codes:
+        return "0", []
+    parts, params = [], []
+    for code in codes:
+        parts.append(f"({column} = ? or {column} like ? escape '\\')")
+        literal = code.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.extend([code, literal + ".%"])
+    return "(" + " or ".join(parts) + ")", params
 
 
 def utcnow() -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from pantau.core.store.connection import placeholders, utcnow
+from pantau.core.store.connection import placeholders, region_clause, utcnow
 
 # For a query over `articles a join findings f on f.article_id = a.id`: keep only each
 # article's latest finding.
@@ -74,11 +74,6 @@ def _decode_finding(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def like_prefix(text: str) -> str:
-    """`text` as a literal LIKE prefix: its `%`, `_` and `\\` match only themselves."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def latest_findings(
     db: Database,
     *,
@@ -93,8 +88,9 @@ def latest_findings(
         where.append(f"f.verdict in ({placeholders(verdicts)})")
         params.extend(verdicts)
     if region_prefix:
-        where.append("(f.region_code = ? or f.region_code like ? escape '\\')")
-        params.extend([region_prefix, like_prefix(region_prefix) + ".%"])
+        clause, values = region_clause([region_prefix], "f.region_code")
+        where.append(clause)
+        params.extend(values)
     if since:
         where.append("coalesce(a.published, a.fetched_at) >= ?")
         params.append(since)

@@ -13,13 +13,13 @@ including stories whose region is unknown (Bawaslu RI).
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
 
+from pantau.core.store.cases import saved_cases
+from pantau.core.store.connection import json_list, region_clause
 from pantau.core.store.findings import LATEST_FINDING
 from pantau.core.store.reviews import LATEST_REVIEW
 
@@ -95,17 +95,6 @@ class StoryRow:
     best_article_id: int
     articles: int = 0
     sites: list[str] = field(default_factory=list)
-
-
-def region_clause(codes: Sequence[str], column: str = "region_code") -> tuple[str, list[str]]:
-    """SQL true when `column` lies inside one of the codes (a prefix match on whole parts)."""
-    if not codes:
-        return "0", []
-    parts, params = [], []
-    for code in codes:
-        parts.append(f"({column} = ? or {column} like ?)")
-        params.extend([code, code + ".%"])
-    return "(" + " or ".join(parts) + ")", params
 
 
 def fts_phrase(text: str) -> str | None:
@@ -287,9 +276,9 @@ def _story_row(row: dict[str, Any]) -> StoryRow:
         region_code=row["region_code"],
         region_name=row["region_name"],
         province=row["province"],
-        officials=[o for o in _json_list(row["officials"]) if isinstance(o, dict)],
-        violations=[str(v) for v in _json_list(row["violations"])],
-        evidence=[str(e) for e in _json_list(row["evidence"])],
+        officials=[o for o in json_list(row["officials"]) if isinstance(o, dict)],
+        violations=[str(v) for v in json_list(row["violations"])],
+        evidence=[str(e) for e in json_list(row["evidence"])],
         first_seen=row["first_seen"],
         outlets=int(row["outlets"] or 0),
         review_status=row["review_status"],
@@ -312,38 +301,19 @@ def _add_sites(db: Database, rows: list[StoryRow]) -> None:
         by_id[cluster_id].sites.append(site)
 
 
-def _json_list(value: str | None) -> list[Any]:
-    try:
-        loaded = json.loads(value or "[]")
-    except ValueError:
-        return []
-    return loaded if isinstance(loaded, list) else []
-
-
 def story_cases(db: Database, cluster_id: int) -> list[dict[str, Any]]:
     """The saved case threads a story belongs to, with their stories and timelines.
 
     Read as saved by the last `pantau cases` or digest run; the workspace does not relink.
     """
-    cases = []
-    for row in db.query(
-        "select c.id, c.stage, c.first_seen, c.updated_at from cases c "
-        "join case_stories s on s.case_id = c.id where s.cluster_id = ? order by c.id",
-        [cluster_id],
-    ):
-        stories = [
-            r[0]
-            for r in db.execute(
-                "select cluster_id from case_stories where case_id = ? order by cluster_id",
-                [row["id"]],
-            ).fetchall()
-        ]
-        events = list(
-            db.query(
-                "select stage, label, date, url, sentence from case_events "
-                "where case_id = ? order by seq",
-                [row["id"]],
-            )
-        )
-        cases.append({**row, "stories": stories, "events": events})
-    return cases
+    return [
+        {
+            "id": case.id,
+            "stage": case.stage,
+            "first_seen": case.first_seen,
+            "updated_at": case.updated_at,
+            "stories": case.cluster_ids,
+            "events": case.events,
+        }
+        for case in saved_cases(db, cluster_id=cluster_id)
+    ]
