@@ -49,7 +49,7 @@ from crawler.run import (
     summary_of,
 )
 from crawler.runs import RunRecorder
-from crawler.settings import INGESTOR, scrapy_settings
+from crawler.settings import scrapy_settings
 from crawler.spiders.news import NewsSpider
 from crawler.worker import IngestPool, acquire_pool, release_pool, rss_mb
 from pantau.core import store
@@ -94,7 +94,7 @@ def copied_attribute(attribute: SettingsAttribute) -> SettingsAttribute:
     return clone
 
 
-def host_scrapy_settings(settings: Settings) -> dict[str, Any]:
+def host_scrapy_settings(settings: Settings, ingestor: str) -> dict[str, Any]:
     """The host's Scrapy settings: the crawl's, less what a long-lived host must not keep.
 
     Scrapy's DNS cache is process-wide with no expiry, so a host living for days resolves
@@ -104,13 +104,13 @@ def host_scrapy_settings(settings: Settings) -> dict[str, Any]:
     in every one of thousands of crawls and serve nothing here.
     """
     return {
-        **scrapy_settings(settings),
+        **scrapy_settings(settings, ingestor),
         "DNSCACHE_ENABLED": False,
         "LOGSTATS_INTERVAL": 0,
         "MEMUSAGE_ENABLED": False,
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "EXTENSIONS": {
-            **scrapy_settings(settings)["EXTENSIONS"],
+            **scrapy_settings(settings, ingestor)["EXTENSIONS"],
             "scrapy.extensions.feedexport.FeedExporter": None,
         },
     }
@@ -129,7 +129,8 @@ def site_crawler(base: SharedSettings, settings: Settings, job_dir: Path, budget
 class CrawlHost:
     """Runs the crawls it is asked for, each as its own Crawler, and reports each result."""
 
-    def __init__(self, db_path: Path, settings: Settings, out: IO[str]):
+    def __init__(self, db_path: Path, settings: Settings, out: IO[str], ingestor: str):
+        self.ingestor = ingestor
         self.db_path = db_path
         self.settings = settings
         self.out = out
@@ -138,7 +139,7 @@ class CrawlHost:
         self.crawls = 0
         self.accepting = True
         self.pool: IngestPool | None = None
-        self.scrapy_settings = SharedSettings(host_scrapy_settings(settings))
+        self.scrapy_settings = SharedSettings(host_scrapy_settings(settings, ingestor))
 
     def emit(self, event: dict[str, Any]) -> None:
         self.out.write(json.dumps(event) + "\n")
@@ -146,7 +147,7 @@ class CrawlHost:
 
     def begin(self) -> None:
         if self.settings.crawl.ingest_processes > 0:
-            self.pool = acquire_pool(str(self.db_path), self.settings, INGESTOR)
+            self.pool = acquire_pool(str(self.db_path), self.settings, self.ingestor)
             self.pool.warm()
         self.emit({"event": "ready", "pid": os.getpid()})
 
@@ -307,14 +308,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Pantau's crawl host (started by the service).")
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--parent", type=int, default=os.getppid())
+    parser.add_argument(
+        "--ingestor", required=True, help="dotted path of what stores the crawled articles"
+    )
     args = parser.parse_args(argv)
     out = protocol_stream()
     configure_logging()
     settings = load_settings()
-    process = AsyncCrawlerProcess(host_scrapy_settings(settings))
+    process = AsyncCrawlerProcess(host_scrapy_settings(settings, args.ingestor))
     from twisted.internet import reactor
 
-    host = CrawlHost(args.db, settings, out)
+    host = CrawlHost(args.db, settings, out, args.ingestor)
     stopping = threading.Event()
 
     def stop(*_: Any) -> None:

@@ -3,7 +3,7 @@
 ExtractPipeline     page bytes -> Article (multi-page articles joined)
 CanonicalPipeline   the URL the article is stored under (rel=canonical when trustworthy)
 SinceFilterPipeline articles published before --since are not stored
-StorePipeline       Article -> pantau.ingest.Ingestor (dedup, detection, store)
+StorePipeline       Article -> the application's ingest pipeline (PANTAU_INGESTOR)
 
 A pipeline that does not pass an item on raises `Dropped` with its cause; the store
 extension (crawler/extensions.py) counts and records it, and counts stored items by status.

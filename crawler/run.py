@@ -123,13 +123,17 @@ def crawl_sites(
     db_path: Path,
     settings: Settings,
     options: CrawlOptions | None = None,
+    *,
+    ingestor: str,
 ) -> list[CrawlSummary]:
-    """Crawl each site once (in parallel within one reactor) and block until all finish."""
+    """Crawl each site once (in parallel within one reactor) and block until all finish.
+
+    `ingestor`: the dotted path of what stores the articles (see `scrapy_settings`)."""
     options = options or CrawlOptions()
     if not sites:
         return []
     quiet_scrapy_logs()
-    process = CrawlerProcess(scrapy_settings(settings))
+    process = CrawlerProcess(scrapy_settings(settings, ingestor))
     quiet_scrapy_logs()
     recorders: list[RunRecorder] = []
     for site in sites:

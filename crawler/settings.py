@@ -12,10 +12,6 @@ from typing import Any
 
 from pantau.core.settings import Settings, per_database_dir
 
-# The application's ingest pipeline (extract -> dedup -> detect -> store), named here and
-# loaded by path as Scrapy loads item pipelines: the crawler never imports the application.
-INGESTOR = "pantau.ingest.Ingestor"
-
 RETRY_HTTP_CODES = [500, 502, 503, 504, 520, 521, 522, 524, 408, 429]
 
 
@@ -42,11 +38,14 @@ def retry_backoff_base(settings: Settings) -> float:
     return max(settings.crawl.download_delay, 0.1)
 
 
-def scrapy_settings(settings: Settings, job_dir: Path | None = None) -> dict[str, Any]:
+def scrapy_settings(settings: Settings, ingestor: str) -> dict[str, Any]:
+    """`ingestor`: the dotted path of what stores the crawl's articles (the application's
+    ingest pipeline), given by whoever starts the crawl and loaded as Scrapy loads item
+    pipelines: the crawler never names the application."""
     crawl = settings.crawl
     values: dict[str, Any] = {
         "BOT_NAME": "pantau",
-        "PANTAU_INGESTOR": INGESTOR,
+        "PANTAU_INGESTOR": ingestor,
         "USER_AGENT": crawl.resolved_user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
         "ROBOTSTXT_USER_AGENT": crawl.resolved_user_agent,
@@ -113,6 +112,4 @@ def scrapy_settings(settings: Settings, job_dir: Path | None = None) -> dict[str
         "REACTOR_THREADPOOL_MAXSIZE": 4,
         "SCHEDULER_PRIORITY_QUEUE": "scrapy.pqueues.DownloaderAwarePriorityQueue",
     }
-    if job_dir is not None:
-        values["JOBDIR"] = str(job_dir)
     return values

@@ -29,6 +29,7 @@ from pantau.core.settings import SiteConfig
 from pantau.service.config import load_service_config
 from pantau.service.crawls import CrawlRunner
 from pantau.service.state import ScheduleState
+from pantau.wiring import INGESTOR_PATH
 
 pytestmark = pytest.mark.slow
 
@@ -109,7 +110,7 @@ class Host:
     def __init__(self, config: Path, db: Path):
         env = {**os.environ, "PANTAU_CONFIG": str(config), "PANTAU_LOG_LEVEL": "INFO"}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "crawler.host", "--db", str(db)],
+            [sys.executable, "-m", "crawler.host", "--db", str(db)] + ["--ingestor", INGESTOR_PATH],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -25,6 +25,7 @@ from crawler.settings import scrapy_settings
 from crawler.spiders.news import NewsSpider
 from pantau.core import store
 from pantau.core.settings import Settings, SiteConfig
+from pantau.wiring import INGESTOR_PATH
 
 BASE = "http://sukamaju.test"
 SITES = FIXTURES / "sites"
@@ -53,7 +54,7 @@ def make_spider(db_path: Path) -> Iterator[Any]:
             sitemaps=[BASE + "/sitemap_index.xml"],
             listings=options.pop("listings", []),
         )
-        crawler = get_crawler(NewsSpider, scrapy_settings(Settings()))
+        crawler = get_crawler(NewsSpider, scrapy_settings(Settings(), INGESTOR_PATH))
         return NewsSpider.from_crawler(
             crawler, site=site, recorder=recorder, settings_model=Settings(), **options
         )

@@ -32,6 +32,7 @@ from pantau.core.settings import (
     database_path,
     load_sites,
 )
+from pantau.wiring import INGESTOR_PATH
 
 if TYPE_CHECKING:
     from crawler.run import CrawlSummary
@@ -134,7 +135,7 @@ def crawl(
     )
     sites = resolve_targets(target, all_sites)
     db_path: Path = new_or_existing_database_path(db, current)
-    summaries = crawl_sites(sites, db_path, current, options)
+    summaries = crawl_sites(sites, db_path, current, options, ingestor=INGESTOR_PATH)
     if fmt == "jsonl":
         for summary in summaries:
             out.print(json.dumps(asdict(summary), ensure_ascii=False))

@@ -23,6 +23,7 @@ from pantau.demo.summary import (
     shared_stories,
     verdict_counts,
 )
+from pantau.wiring import INGESTOR_PATH
 
 
 @dataclass
@@ -116,6 +117,7 @@ def run_demo(
             db_path,
             settings,
             CrawlOptions(backfill=True, progress=options.progress),
+            ingestor=INGESTOR_PATH,
         )
         timings["crawl"] = time.monotonic() - mark
         say("building and delivering each office's digest")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pantau.core.settings import Settings, SiteConfig
+from pantau.wiring import INGESTOR_PATH
 
 log = logging.getLogger("pantau.scheduler")
 
@@ -195,6 +196,7 @@ class HostSupervisor:
     def _start(self) -> CrawlHostProcess:
         env = {**os.environ, "PANTAU_CONFIG": str(self.config_directory)}
         command = [sys.executable, "-m", "crawler.host", "--db", str(self.db_path)]
+        command += ["--ingestor", INGESTOR_PATH]
         command += ["--parent", str(os.getpid())]
         process = subprocess.Popen(
             command,
