@@ -106,3 +106,20 @@ def test_related_headlines_listed_under_the_story_accuse_nobody(detector: Detect
     finding = analyse(detector, "related_headlines.txt")
     assert accused_names(finding) == ["WS"]
     assert all(not sentence.startswith("- ") for sentence in finding.evidence)
+
+
+def test_several_heads_counted_then_listed_by_initials_are_each_accused(
+    detector: Detector,
+) -> None:
+    finding = analyse(detector, "counted_heads_initials_list.txt")
+    assert sorted(accused_names(finding)) == ["R.L.", "T.B.", "W.S."]
+
+
+def test_a_one_letter_initial_closing_a_list_ends_the_sentence(detector: Detector) -> None:
+    doc = detector.nlp("Ketiga keuchik itu berinisial M, AR, dan Z. Mereka memimpin gampong.")
+    assert [s.text for s in doc.sents][-1] == "Mereka memimpin gampong."
+
+
+def test_an_honorific_after_a_comma_does_not_end_the_sentence(detector: Detector) -> None:
+    doc = detector.nlp("Yang dilaporkan adalah Kepala Desa Gapura, H. Moh. Salim, warga setempat.")
+    assert len(list(doc.sents)) == 1

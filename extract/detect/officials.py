@@ -280,7 +280,8 @@ class OfficialFinder:
                 mentions.append(mention)
         span_starts = [s.start for s in spans if self.positions[s.label_].bound_to_neutrality]
         for mention in mentions:
-            if not mention.name and not mention.rule.specific and mention.bound:
+            several = not mention.rule.specific or mention.counted  # "ketiga kades ..."
+            if not mention.name and several and mention.bound:
                 self._listed_later(doc, mention, span_starts)
         return [one for mention in mentions for one in _each_person(mention)]
 

@@ -37,6 +37,10 @@ ABBREVIATIONS = [
 
 # spaCy's Sentencizer punctuation: a sentence ends after one of these (and any closing marks).
 SENTENCE_ENDS = frozenset(Sentencizer.default_punct_chars)
+# "... berinisial M, AR, dan Z. Mereka ...": a one-letter initial closing a list ends the
+# sentence too (the tokenizer keeps "Z." whole, as it keeps "H." of "H. Lalu").
+LETTER_DOTS = tuple(f"{chr(c)}." for c in range(ord("A"), ord("Z") + 1))
+LIST_CLOSERS = frozenset({"dan", "serta"})  # not ",": "..., H. Ahmad" is a title
 
 
 @Language.component("pantau_sentences")
@@ -64,8 +68,23 @@ def split_sentences(doc: Doc) -> Doc:
     starts[0] = 1
     starts[others[after_end[after_end < len(others)]]] = 1
     starts[breaks[breaks < count]] = 1
+    starts[_list_ending_initials(doc, orth) + 1] = 1
     doc.from_array([SENT_START], starts.astype("uint64").reshape(-1, 1))  # type: ignore[arg-type]
     return doc
+
+
+def _list_ending_initials(doc: Doc, orth: numpy.ndarray) -> numpy.ndarray:
+    """Positions of a one-letter initial ending a list, before a capitalised word."""
+    letters = [doc.vocab.strings.add(text) for text in LETTER_DOTS]
+    found = numpy.flatnonzero(numpy.isin(orth[1:-1], letters)) + 1
+    return numpy.array(
+        [
+            i
+            for i in found.tolist()
+            if doc[i - 1].lower_ in LIST_CLOSERS and doc[i + 1].text[:1].isupper()
+        ],
+        dtype="int64",
+    )
 
 
 def _add_abbreviations(nlp: Language) -> None:
