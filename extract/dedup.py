@@ -299,7 +299,9 @@ class StoryIndex:
             elif containment >= self.settings.containment_min:
                 method = "partial"
             elif match_sentences(
-                fingerprint.sentences, split_sentences(text, self.shingler.furniture)
+                fingerprint.sentences,
+                split_sentences(text, self.shingler.furniture),
+                self.settings,
             ).is_copy:
                 method = "sentences"
             else:
