@@ -24,7 +24,6 @@ from pantau.core.settings import (
 )
 
 DEFAULT_RULES_DIR = DEFAULT_CONFIG_DIR / "rules"
-Phrase = str
 
 
 # --- positions.yaml -----------------------------------------------------------------
