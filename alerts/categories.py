@@ -1,24 +1,20 @@
 """Violation categories as digest readers see them: Indonesian label, legal basis, sanction.
 
-The detector owns config/rules/violations.yaml; alerts may not import extract, so this reads
-the same file on its own and tolerates what it does not need (extra keys, a top-level list or
-a mapping). A missing or unreadable file only costs the labels: the category id is shown.
+config/rules/violations.yaml is read through the one parser the detector uses too
+(`pantau.core.knowledge.load_violations`). A missing or invalid file only costs the labels
+here (the detector reports it): the category id is shown.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-from pantau.core.settings import ConfigError, config_dir, read_yaml
+from pantau.core.knowledge import ViolationRule, load_violations
+from pantau.core.settings import ConfigError, config_dir
 
 log = logging.getLogger(__name__)
-
-# Triggers name the act by themselves; context words (needs_target) would mark too much.
-CUE_KEYS = ("triggers", "cues", "keywords", "terms", "phrases")
 
 # violations.yaml writes sanctions as short levels and says them in words under
 # "sanction_levels", lightest first; these are the words when a file does not.
@@ -82,95 +78,36 @@ def violations_path(directory: Path | None = None) -> Path:
     return config_dir(directory) / "rules" / "violations.yaml"
 
 
-@lru_cache(maxsize=8)
-def _load_cached(path: Path, mtime: float) -> Catalog:
-    try:
-        data = read_yaml(path)
-    except ConfigError as exc:
-        log.warning("violation labels unavailable: %s", exc)
-        return Catalog({})
-    return Catalog(_parse(data), _levels(data))
-
-
 def load_catalog(path: Path | None = None) -> Catalog:
     path = path or violations_path()
     try:
-        mtime = path.stat().st_mtime
-    except OSError:
-        log.warning("violation labels unavailable: %s not found", path)
+        loaded = load_violations(path)
+    except ConfigError as exc:
+        log.warning("violation labels unavailable: %s", exc)
         return Catalog({})
-    return _load_cached(path, mtime)
+    written: dict[str, str] = {str(level): words for level, words in loaded.sanction_levels.items()}
+    levels = written or SANCTION_WORDS
+    categories = {rule.id: _category(rule, levels) for rule in loaded.violations}
+    return Catalog(categories, written or None)
 
 
-def _entries(data: Any) -> list[tuple[str, dict[str, Any]]]:
-    if isinstance(data, dict):
-        for key in ("violations", "categories"):
-            if key in data:
-                return _entries(data[key])
-        return [(str(k), v) for k, v in data.items() if isinstance(v, dict)]
-    if isinstance(data, list):
-        return [(str(e["id"]), e) for e in data if isinstance(e, dict) and "id" in e]
-    return []
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return "; ".join(str(v) for v in value if v is not None) or None
-    return str(value).strip() or None
-
-
-def _items(value: Any) -> tuple[str, ...]:
-    values = value if isinstance(value, list) else [value] if value else []
-    return tuple(str(v).strip() for v in values if v is not None and str(v).strip())
-
-
-def _cues(entry: dict[str, Any]) -> tuple[str, ...]:
-    found: list[str] = []
-    for key in CUE_KEYS:
-        value = entry.get(key)
-        if isinstance(value, list):
-            found.extend(v for v in value if isinstance(v, str) and 2 < len(v) < 60)
-    return tuple(found)
-
-
-def _levels(data: Any) -> dict[str, str] | None:
-    levels = data.get("sanction_levels") if isinstance(data, dict) else None
-    if not isinstance(levels, dict) or not levels:
-        return None
-    return {str(k): str(v) for k, v in levels.items()}
-
-
-def _laws(value: Any) -> tuple[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]]:
-    """Laws as written, and the kinds of accused each limited one binds."""
-    values = value if isinstance(value, list) else [value] if value else []
+def _category(rule: ViolationRule, levels: dict[str, str]) -> Category:
     laws: list[str] = []
-    kinds: list[tuple[str, tuple[str, ...]]] = []
-    for item in values:
-        if isinstance(item, dict):
-            law = _text(item.get("law"))
-            if law:
-                laws.append(law)
-                kinds.append((law, _items(item.get("for"))))
-        elif item is not None and str(item).strip():
-            laws.append(str(item).strip())
-    return tuple(laws), tuple(kinds)
-
-
-def _parse(data: Any) -> dict[str, Category]:
-    levels = _levels(data) or SANCTION_WORDS
-    categories: dict[str, Category] = {}
-    for category_id, entry in _entries(data):
-        laws, law_kinds = _laws(entry.get("legal_basis") or entry.get("dasar_hukum"))
-        written = _items(entry.get("sanction") or entry.get("sanksi"))
-        categories[category_id] = Category(
-            id=category_id,
-            label=_text(entry.get("label") or entry.get("name")) or category_id,
-            legal_basis=laws,
-            sanctions=tuple(levels.get(level.lower(), level) for level in written),
-            cues=_cues(entry),
-            law_kinds=law_kinds,
-            levels=tuple(level.lower() for level in written),
-        )
-    return categories
+    law_kinds: list[tuple[str, tuple[str, ...]]] = []
+    for basis in rule.legal_basis:
+        if isinstance(basis, str):
+            if basis.strip():
+                laws.append(basis.strip())
+        else:
+            laws.append(basis.law.strip())
+            law_kinds.append((basis.law.strip(), tuple(basis.applies_to)))
+    return Category(
+        id=rule.id,
+        label=rule.name.strip() or rule.id,
+        legal_basis=tuple(laws),
+        sanctions=tuple(levels.get(level, level) for level in rule.sanction),
+        # Triggers name the act by themselves; context words (needs_target) would mark too much.
+        cues=tuple(cue for cue in rule.triggers if 2 < len(cue) < 60),
+        law_kinds=tuple(law_kinds),
+        levels=tuple(rule.sanction),
+    )

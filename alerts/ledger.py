@@ -24,7 +24,6 @@ to pending if it never arrived.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,9 +33,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from alerts.selection import Selection, parse_time
-from pantau.core import store
 from pantau.core.settings import DigestSettings, PantauError
-from pantau.core.store import deliveries
+from pantau.core.store import deliveries, digests, write_transaction
 
 # A recipient the server took, in a digest's `recipients` record (others hold the refusal).
 ACCEPTED = "accepted"
@@ -62,13 +60,8 @@ def iso(moment: datetime) -> str:
 @contextmanager
 def immediate(db: Database) -> Iterator[Database]:
     """A write transaction taken up front, so concurrent runs queue instead of racing."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(db):
         yield db
-    except BaseException:
-        db.rollback()
-        raise
-    db.execute("COMMIT")
 
 
 @dataclass(frozen=True)
@@ -95,11 +88,7 @@ class RetryPolicy:
 
 def retry_at(db: Database, office: str, now: datetime) -> datetime | None:
     """When a failed office may be tried again, if that is still in the future."""
-    row = db.execute(
-        "select max(next_attempt_at) from deliveries where office = ? and status = 'failed'",
-        [office],
-    ).fetchone()
-    due = parse_time(row[0]) if row else None
+    due = parse_time(deliveries.failed_next_attempt(db, office))
     return due if due and due > now else None
 
 
@@ -114,20 +103,12 @@ def offices_due_for_retry(db: Database, now: datetime) -> set[str]:
 
 
 def attempts_so_far(db: Database, office: str) -> int:
-    row = db.execute(
-        "select max(attempts) from deliveries where office = ? and status = 'failed'", [office]
-    ).fetchone()
-    return int(row[0] or 0) if row else 0
+    return deliveries.failed_attempts(db, office)
 
 
 def digest_exists_on(db: Database, office: str, local_date: str) -> bool:
     """Has the office had (or may it have had) a digest this day? Then no empty one."""
-    row = db.execute(
-        f"select 1 from digests where office = ? and local_date = ? "
-        f"and status in ({', '.join('?' for _ in LIVE_STATES)})",
-        [office, local_date, *LIVE_STATES],
-    ).fetchone()
-    return row is not None
+    return digests.exists_on(db, office, local_date, LIVE_STATES)
 
 
 def claim(
@@ -140,55 +121,28 @@ def claim(
     now: datetime,
 ) -> int:
     """Record the digest and take its stories; call inside `immediate`. Returns the digest id."""
-    digest_id = store.insert_returning_id(
+    digest_id = digests.new_digest(
         db,
-        "digests",
-        {
-            "office": office,
-            "message_id": message_id,
-            "status": "sending",
-            "local_date": local_date,
-            "stories": len(selection.stories),
-            "updates": len(selection.updates) + len(selection.progress),
-            "created_at": iso(now),
-        },
+        office,
+        message_id=message_id,
+        local_date=local_date,
+        stories=len(selection.stories),
+        updates=len(selection.updates) + len(selection.progress),
+        created_at=iso(now),
     )
     for story in selection.claimed_stories:
-        cursor = db.execute(
-            """
-            insert into deliveries
-              (office, cluster_id, status, message_id, digest_id, created_at, attempts)
-            values (?, ?, 'sending', ?, ?, ?, 0)
-            on conflict (office, cluster_id) do update set
-              status = 'sending', message_id = excluded.message_id,
-              digest_id = excluded.digest_id
-            where deliveries.status in ('failed', 'withdrawn')
-            """,
-            [office, story.cluster_id, message_id, digest_id, iso(now)],
-        )
-        if cursor.rowcount != 1:
+        if not deliveries.claim_story(
+            db, office, story.cluster_id, message_id=message_id, digest_id=digest_id, at=iso(now)
+        ):
             raise RuntimeError(f"story {story.cluster_id} was claimed by another run")
-        _claim_articles(db, office, story.cluster_id, story.article_ids, digest_id, now)
+        deliveries.claim_articles(
+            db, office, story.cluster_id, story.article_ids, digest_id, iso(now)
+        )
     for update in selection.updates:
-        _claim_articles(
-            db, office, update.story.cluster_id, update.claimed_article_ids, digest_id, now
+        deliveries.claim_articles(
+            db, office, update.story.cluster_id, update.claimed_article_ids, digest_id, iso(now)
         )
     return digest_id
-
-
-def _claim_articles(
-    db: Database,
-    office: str,
-    cluster_id: int,
-    article_ids: list[int],
-    digest_id: int,
-    now: datetime,
-) -> None:
-    db.conn.executemany(
-        "insert or ignore into delivery_articles "
-        "(office, article_id, cluster_id, digest_id, created_at) values (?, ?, ?, ?, ?)",
-        [(office, article_id, cluster_id, digest_id, iso(now)) for article_id in article_ids],
-    )
 
 
 def withdraw_failures(db: Database, office: str, qualifying: set[int], now: datetime) -> int:
@@ -197,30 +151,20 @@ def withdraw_failures(db: Database, office: str, qualifying: set[int], now: date
     Without this an office would stay "due for retry" forever for a story it will never get.
     A withdrawn story that qualifies again (a dismissal reversed) is claimed like a new one.
     """
-    rows = db.execute(
-        "select cluster_id from deliveries where office = ? and status = 'failed'", [office]
-    ).fetchall()
-    gone = [cluster_id for (cluster_id,) in rows if cluster_id not in qualifying]
+    gone = [c for c in deliveries.failed_clusters(db, office) if c not in qualifying]
+    reason = f"no longer qualifies at {iso(now)} (dismissed or re-analysed)"
     for cluster_id in gone:
-        db.execute(
-            "update deliveries set status = 'withdrawn', next_attempt_at = null, "
-            "last_error = ? where office = ? and cluster_id = ?",
-            [f"no longer qualifies at {iso(now)} (dismissed or re-analysed)", office, cluster_id],
-        )
+        deliveries.withdraw(db, office, cluster_id, reason)
     return len(gone)
 
 
 def record_outbox_file(db: Database, digest_id: int, path: str) -> None:
-    db.execute("update digests set eml_path = ? where id = ?", [path, digest_id])
+    digests.set_outbox_file(db, digest_id, path)
 
 
 def mark_transmitting(db: Database, digest_id: int) -> bool:
     """Fence: only a digest still 'sending' may go out (a presumed-dead run is refused)."""
-    cursor = db.execute(
-        "update digests set status = 'transmitting' where id = ? and status = 'sending'",
-        [digest_id],
-    )
-    return cursor.rowcount == 1
+    return digests.start_transmitting(db, digest_id)
 
 
 def mark_sent(
@@ -235,22 +179,15 @@ def mark_sent(
     own later (`refused_due`), with the same message."""
     refused = any(result != ACCEPTED for result in recipients.values())
     with immediate(db):
-        db.execute(
-            "update digests set status = 'sent', sent_at = ?, recipients = ?, error = ?, "
-            "refused_attempts = 0, refused_next_at = ? where id = ?",
-            [
-                iso(now),
-                json.dumps(recipients, ensure_ascii=False),
-                note,
-                iso(now + policy.backoff_delay(1)) if refused else None,
-                digest_id,
-            ],
+        digests.set_sent(
+            db,
+            digest_id,
+            sent_at=iso(now),
+            recipients=recipients,
+            note=note,
+            refused_next_at=iso(now + policy.backoff_delay(1)) if refused else None,
         )
-        db.execute(
-            "update deliveries set status = 'sent', sent_at = ?, last_error = ?, "
-            "next_attempt_at = null, attempts = attempts + 1 where digest_id = ?",
-            [iso(now), note, digest_id],
-        )
+        deliveries.set_sent(db, digest_id, iso(now), note)
 
 
 def mark_failed(
@@ -263,34 +200,21 @@ def mark_failed(
 ) -> datetime:
     """Put the digest's stories back to pending, to be retried after a growing delay."""
     with immediate(db):
-        row = db.execute(
-            "select max(attempts) from deliveries where digest_id = ?", [digest_id]
-        ).fetchone()
-        attempts = int(row[0] or 0) + 1 if row else 1
+        attempts = deliveries.digest_attempts(db, digest_id) + 1
         next_at = now + policy.backoff_delay(attempts)
-        db.execute(
-            "update digests set status = 'failed', error = ?, recipients = ? where id = ?",
-            [error, json.dumps(recipients or {}, ensure_ascii=False), digest_id],
+        digests.set_failed(db, digest_id, error, recipients)
+        deliveries.set_failed(
+            db, digest_id, attempts=attempts, error=error, next_attempt_at=iso(next_at)
         )
-        db.execute(
-            "update deliveries set status = 'failed', attempts = ?, last_error = ?, "
-            "next_attempt_at = ? where digest_id = ?",
-            [attempts, error, iso(next_at), digest_id],
-        )
-        db.execute("delete from delivery_articles where digest_id = ?", [digest_id])
+        deliveries.release_articles(db, digest_id)
     return next_at
 
 
 def mark_unknown(db: Database, digest_id: int, error: str) -> None:
     """Maybe delivered: never resend automatically (see module docstring)."""
     with immediate(db):
-        db.execute(
-            "update digests set status = 'unknown', error = ? where id = ?", [error, digest_id]
-        )
-        db.execute(
-            "update deliveries set status = 'unknown', last_error = ? where digest_id = ?",
-            [error, digest_id],
-        )
+        digests.set_status(db, digest_id, "unknown", error)
+        deliveries.set_unknown(db, digest_id, error)
 
 
 class NotReleasable(PantauError):
@@ -301,51 +225,33 @@ def release(db: Database, message_id: str, now: datetime) -> int:
     """After an operator has checked that an 'unknown' digest never arrived, put its stories
     back to pending so the next run sends them. Returns how many stories were released."""
     with immediate(db):
-        row = db.execute(
-            "select id, status from digests where message_id = ?", [message_id.strip()]
-        ).fetchone()
-        if row is None:
+        found = digests.by_message_id(db, message_id.strip())
+        if found is None:
             raise NotReleasable(f"no digest with Message-ID {message_id}")
-        digest_id, status = row
+        digest_id, status = found
         if status != "unknown":
             raise NotReleasable(f"digest {message_id} is {status!r}, not 'unknown'")
-        db.execute(
-            "update digests set status = 'released', error = ? where id = ?",
-            [f"released for resending at {iso(now)}", digest_id],
+        digests.set_status(db, digest_id, "released", f"released for resending at {iso(now)}")
+        released = deliveries.release(
+            db, digest_id, iso(now), "released by an operator after a delivery of unknown outcome"
         )
-        cursor = db.execute(
-            "update deliveries set status = 'failed', next_attempt_at = ?, last_error = ? "
-            "where digest_id = ?",
-            [iso(now), "released by an operator after a delivery of unknown outcome", digest_id],
-        )
-        db.execute("delete from delivery_articles where digest_id = ?", [digest_id])
-    return cursor.rowcount
+        deliveries.release_articles(db, digest_id)
+    return released
 
 
 def history(db: Database, office: str | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """The latest digests, newest first, for `pantau digest-log`."""
-    return deliveries.history(db, office, limit)
+    return digests.history(db, office, limit)
 
 
 def reconcile(db: Database, now: datetime, policy: RetryPolicy) -> list[Notice]:
     """Settle digests left behind by runs that died; see the module docstring."""
-    cutoff = iso(now - policy.stale_after)
-    stale = list(
-        db.query(
-            "select id, office, message_id, status, eml_path from digests "
-            "where status in ('sending', 'transmitting') and created_at < ?",
-            [cutoff],
-        )
-    )
     notices = []
-    for row in stale:
+    for row in digests.stale(db, iso(now - policy.stale_after)):
         if row["status"] == "sending":
             detail = "an earlier run stopped before sending; its stories are pending again"
             mark_failed(db, row["id"], detail, now, policy)
-            db.execute(
-                "update deliveries set next_attempt_at = ? where digest_id = ?",
-                [iso(now), row["id"]],
-            )
+            deliveries.retry_from(db, row["id"], iso(now))
             status = "failed"
         else:
             detail = (
@@ -377,16 +283,7 @@ def claim_refused(db: Database, now: datetime) -> list[RefusedResend]:
     """Take every sent digest whose refused recipients are due: claimed (next time cleared)
     in one transaction, so two runs never resend to the same address."""
     with immediate(db):
-        rows = list(
-            db.query(
-                "select id, office, message_id, eml_path, recipients, refused_attempts "
-                "from digests where status = 'sent' and refused_next_at is not null "
-                "and refused_next_at <= ?",
-                [iso(now)],
-            )
-        )
-        for row in rows:
-            db.execute("update digests set refused_next_at = null where id = ?", [row["id"]])
+        rows = digests.take_refused_due(db, iso(now))
     return [
         RefusedResend(
             digest_id=row["id"],
@@ -394,9 +291,7 @@ def claim_refused(db: Database, now: datetime) -> list[RefusedResend]:
             message_id=row["message_id"],
             eml_path=row["eml_path"],
             addresses=[
-                address
-                for address, result in json.loads(row["recipients"] or "{}").items()
-                if _waiting(result)
+                address for address, result in row["recipients"].items() if _waiting(result)
             ],
             attempts=int(row["refused_attempts"] or 0),
         )
@@ -422,23 +317,17 @@ def settle_refused(
     None when nothing is left to try."""
     attempts = resend.attempts + 1
     with immediate(db):
-        row = db.execute(
-            "select recipients from digests where id = ?", [resend.digest_id]
-        ).fetchone()
-        recipients = json.loads(row[0] or "{}") if row else {}
+        recipients = digests.recipients(db, resend.digest_id)
         recipients.update(results)
         left = [a for a, result in recipients.items() if _waiting(result)]
         next_at: datetime | None = now + policy.backoff_delay(attempts + 1)
         if final or not left or attempts >= policy.refused_max_attempts:
             next_at = None
-        db.execute(
-            "update digests set recipients = ?, refused_attempts = ?, refused_next_at = ? "
-            "where id = ?",
-            [
-                json.dumps(recipients, ensure_ascii=False),
-                attempts,
-                iso(next_at) if next_at else None,
-                resend.digest_id,
-            ],
+        digests.set_refused_progress(
+            db,
+            resend.digest_id,
+            recipients=recipients,
+            attempts=attempts,
+            next_at=iso(next_at) if next_at else None,
         )
     return next_at

@@ -25,24 +25,17 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 from pantau.core.knowledge import is_furniture
+from pantau.core.settings import DedupSettings
 
 # A sentence of fewer words says too little to tell a copy (datelines, captions).
 MIN_SENTENCE_WORDS = 6
 # Share of a sentence's characters inside quotation marks beyond which it is a quote.
 QUOTED_SHARE = 0.5
-# Two sentences are near-identical when their word-pair sets overlap this much (Jaccard):
-# one swapped word in a 20-word sentence leaves 0.81, two 0.65; independent sentences
-# about the same event (same names, same terms) stay below 0.4.
-NEAR_IDENTICAL = 0.5
-# A copy by sentences: at least this many narration sentences matched, and at least this
-# share of the text with fewer narration sentences (a third lifted gives ~0.33; a margin
-# below it, since lifted sentences are often trimmed; independent reports of one event
-# match none or one).
-MIN_MATCHED = 3
-MIN_SHARE = 0.25
+# When two sentences are near-identical and how many make a copy are settings (dedup:
+# sentence_near_identical, sentence_min_matched, sentence_min_share in defaults.yaml).
 # Sentence keys indexed per article (the first ones: a lead is what copies keep); each
 # sentence gives two, its first and its last KEY_WORDS words.
 MAX_KEYS = 48
@@ -119,23 +112,28 @@ def sentence_keys(sentences: list[Sentence]) -> list[int]:
     return list(keys)[:MAX_KEYS]
 
 
+@cache
+def _default_settings() -> DedupSettings:
+    return DedupSettings()
+
+
 @dataclass(frozen=True)
 class SentenceMatch:
     matched: int  # narration sentences of the smaller side with a near-identical one
     total: int  # narration sentences of the smaller side
+    is_copy: bool = False  # enough of them, by the settings it was matched with
 
     @property
     def share(self) -> float:
         return self.matched / self.total if self.total else 0.0
 
-    @property
-    def is_copy(self) -> bool:
-        return self.matched >= MIN_MATCHED and self.share >= MIN_SHARE
 
-
-def match_sentences(first: list[Sentence], second: list[Sentence]) -> SentenceMatch:
+def match_sentences(
+    first: list[Sentence], second: list[Sentence], settings: DedupSettings | None = None
+) -> SentenceMatch:
     """How many narration sentences of the side with fewer have a near-identical one in the
-    other."""
+    other, and whether that makes a copy (settings: the defaults unless given)."""
+    settings = settings or _default_settings()
     a = [sentence for sentence in first if sentence.counts]
     b = [sentence for sentence in second if sentence.counts]
     smaller, larger = (a, b) if len(a) <= len(b) else (b, a)
@@ -151,11 +149,13 @@ def match_sentences(first: list[Sentence], second: list[Sentence]) -> SentenceMa
         pairs = sentence.pairs
         shared = Counter(n for pair in pairs for n in by_pair.get(pair, ()))
         if any(
-            count / (len(pairs) + len(larger_pairs[n]) - count) >= NEAR_IDENTICAL
+            count / (len(pairs) + len(larger_pairs[n]) - count) >= settings.sentence_near_identical
             for n, count in shared.items()
         ):
             matched += 1
-    return SentenceMatch(matched, len(smaller))
+    share = matched / len(smaller)
+    is_copy = matched >= settings.sentence_min_matched and share >= settings.sentence_min_share
+    return SentenceMatch(matched, len(smaller), is_copy)
 
 
 # --- what a copy changed ------------------------------------------------------------------
@@ -170,22 +170,26 @@ class SentenceDiff:
 
 
 def diff_sentences(
-    source: str, copy: str, furniture: tuple[re.Pattern[str], ...] = ()
+    source: str,
+    copy: str,
+    furniture: tuple[re.Pattern[str], ...] = (),
+    settings: DedupSettings | None = None,
 ) -> SentenceDiff:
     """Sentences of at least MIN_SENTENCE_WORDS words with no near-identical one on the
     other side, in text order; quotes and headlines count here (a dropped quote is a change)."""
+    near = (settings or _default_settings()).sentence_near_identical
     mine = [s for s in split_sentences(source, furniture) if len(s.words) >= MIN_SENTENCE_WORDS]
     theirs = [s for s in split_sentences(copy, furniture) if len(s.words) >= MIN_SENTENCE_WORDS]
     return SentenceDiff(
-        added=[s.text for s in theirs if not _has_near_identical(s, mine)],
-        removed=[s.text for s in mine if not _has_near_identical(s, theirs)],
+        added=[s.text for s in theirs if not _has_near_identical(s, mine, near)],
+        removed=[s.text for s in mine if not _has_near_identical(s, theirs, near)],
     )
 
 
-def _has_near_identical(sentence: Sentence, others: list[Sentence]) -> bool:
+def _has_near_identical(sentence: Sentence, others: list[Sentence], near: float) -> bool:
     pairs = sentence.pairs
     for other in others:
         shared = len(pairs & other.pairs)
-        if shared and shared / (len(pairs) + len(other.pairs) - shared) >= NEAR_IDENTICAL:
+        if shared and shared / (len(pairs) + len(other.pairs) - shared) >= near:
             return True
     return False

@@ -45,7 +45,8 @@ from extract.copies import Sentence, match_sentences, sentence_keys, split_sente
 from pantau.core.calendar import parse_iso
 from pantau.core.knowledge import Furniture, is_furniture, load_furniture
 from pantau.core.settings import DedupSettings, PantauError
-from pantau.core.store import content_hash, insert_returning_id, utcnow
+from pantau.core.store import articles, content_hash, stories, utcnow
+from pantau.core.store import dedup as index_store
 
 log = logging.getLogger(__name__)
 
@@ -203,14 +204,13 @@ class StoryIndex:
         }
 
     def _check_meta(self) -> None:
-        stored = {r["name"]: r["value"] for r in self.db.query("select * from dedup_meta")}
+        stored = index_store.index_parameters(self.db)
         if not stored:
             self._write_meta()
             return
         differing = {k: (stored.get(k), v) for k, v in self.meta.items() if stored.get(k) != v}
         if differing:
-            empty = self.db.execute("select 1 from dedup_signatures limit 1").fetchone() is None
-            if empty:
+            if index_store.index_is_empty(self.db):
                 self._write_meta()
                 return
             what = ", ".join(f"{k} {old} -> {new}" for k, (old, new) in differing.items())
@@ -220,10 +220,7 @@ class StoryIndex:
             )
 
     def _write_meta(self) -> None:
-        for name, value in self.meta.items():
-            self.db.execute(
-                "insert or replace into dedup_meta (name, value) values (?, ?)", [name, value]
-            )
+        index_store.set_index_parameters(self.db, self.meta)
 
     # assigning -------------------------------------------------------------------------
 
@@ -278,14 +275,11 @@ class StoryIndex:
         return cluster_id
 
     def _exact_match(self, article_id: int, text_hash: str) -> Match | None:
-        row = self.db.execute(
-            "select id, cluster_id from articles where content_hash = ? and id != ? "
-            "and cluster_id is not null order by id limit 1",
-            [text_hash, article_id],
-        ).fetchone()
-        if row is None:
+        found = articles.clustered_copy_of(self.db, text_hash, article_id)
+        if found is None:
             return None
-        return Match(int(row[1]), int(row[0]), "exact", 1.0, 1.0)
+        copy_id, cluster_id = found
+        return Match(cluster_id, copy_id, "exact", 1.0, 1.0)
 
     def _best_match(self, article_id: int, fingerprint: Fingerprint) -> Match | None:
         """The best candidate that passes exact verification, if any."""
@@ -295,25 +289,24 @@ class StoryIndex:
             if candidate_id not in shortlist:
                 shortlist.append(candidate_id)
         for candidate_id in shortlist:
-            row = self.db.conn.execute(
-                "select text, cluster_id from articles where id = ? and cluster_id is not null",
-                [candidate_id],
-            ).fetchone()
-            if row is None:
+            candidate = articles.clustered_text(self.db, candidate_id)
+            if candidate is None:
                 continue
-            text = row[0] or ""
+            text, cluster_id = candidate
             jaccard, containment = similarity(fingerprint.shingles, self.shingler.shingles(text))
             if jaccard >= self.settings.jaccard_min:
                 method = "near"
             elif containment >= self.settings.containment_min:
                 method = "partial"
             elif match_sentences(
-                fingerprint.sentences, split_sentences(text, self.shingler.furniture)
+                fingerprint.sentences,
+                split_sentences(text, self.shingler.furniture),
+                self.settings,
             ).is_copy:
                 method = "sentences"
             else:
                 continue
-            match = Match(int(row[1]), candidate_id, method, jaccard, containment)
+            match = Match(cluster_id, candidate_id, method, jaccard, containment)
             if best is None or (jaccard, containment, -match.cluster_id) > (
                 best.jaccard,
                 best.containment,
@@ -332,17 +325,15 @@ class StoryIndex:
         size = len(fingerprint.shingles)
         scored = []
         for candidate in self._candidates(article_id, fingerprint.keys):
-            row = self.db.conn.execute(
-                "select hashvalues, shingles from dedup_signatures where article_id = ?",
-                [candidate],
-            ).fetchone()
-            if row is None:
+            stored = index_store.signature(self.db, candidate)
+            if stored is None:
                 continue
-            other = np.frombuffer(row[0], dtype=np.uint32)
+            hashvalues, shingles = stored
+            other = np.frombuffer(hashvalues, dtype=np.uint32)
             if other.shape != fingerprint.hashvalues.shape:
                 continue
             jaccard = float(np.count_nonzero(other == fingerprint.hashvalues)) / len(other)
-            containment = estimated_containment(jaccard, size, row[1] or 0)
+            containment = estimated_containment(jaccard, size, shingles)
             if (
                 jaccard >= self.settings.jaccard_min - ESTIMATE_MARGIN
                 or containment >= self.settings.containment_min - ESTIMATE_MARGIN
@@ -357,16 +348,10 @@ class StoryIndex:
         A partial copy shares too few shingles for the LSH to propose it; its lifted sentences
         are found here, each key one indexed lookup, each bucket read capped.
         """
-        keys = fingerprint.sentence_keys
-        if not keys:
-            return []
-        limit = self.settings.max_candidates
-        params: list[int] = []
-        for key in keys:
-            params += [key, article_id, limit]
         shared: dict[int, int] = {}
-        sql = self._bucket_sql(len(keys), "dedup_sentences")
-        for (candidate,) in self.db.conn.execute(sql, params):
+        for candidate in index_store.sentence_neighbours(
+            self.db, fingerprint.sentence_keys, article_id, self.settings.max_candidates
+        ):
             shared[candidate] = shared.get(candidate, 0) + 1
         ranked = sorted(
             (c for c, n in shared.items() if n >= SHARED_SENTENCE_KEYS),
@@ -382,74 +367,42 @@ class StoryIndex:
         many bands, not one) still rank first.
         """
         limit = self.settings.max_candidates
-        params: list[int] = []
-        for key in keys:
-            params += [key, article_id, limit]
         shared: dict[int, int] = {}
-        for (candidate,) in self.db.conn.execute(self._bucket_sql(len(keys)), params):
+        for candidate in index_store.band_neighbours(self.db, keys, article_id, limit):
             shared[candidate] = shared.get(candidate, 0) + 1
         return sorted(shared, key=lambda c: (-shared[c], -c))[:limit]
 
-    @staticmethod
-    @functools.lru_cache(maxsize=64)
-    def _bucket_sql(keys: int, table: str = "dedup_bands") -> str:
-        """One statement reading every key's bucket (each capped): one round trip, not one
-        per key."""
-        bucket = (
-            f"select * from (select article_id from {table} where key = ? "
-            "and article_id != ? order by article_id desc limit ?)"
-        )
-        return " union all ".join([bucket] * keys)
-
     def _index(self, article_id: int, fingerprint: Fingerprint) -> None:
         assert fingerprint.hashvalues is not None
-        self.db.execute(
-            "insert or replace into dedup_signatures (article_id, scheme, num_perm, "
-            "hashvalues, shingles, sentence_keys) values (?, ?, ?, ?, ?, ?)",
-            [
-                article_id,
-                SCHEME,
-                self.settings.num_perm,
-                fingerprint.hashvalues.tobytes(),
-                len(fingerprint.shingles),
-                np.array(fingerprint.sentence_keys, dtype=np.int64).tobytes(),
-            ],
-        )
-        self.db.conn.executemany(
-            "insert or ignore into dedup_bands (key, article_id) values (?, ?)",
-            [(key, article_id) for key in fingerprint.keys],
-        )
-        self.db.conn.executemany(
-            "insert or ignore into dedup_sentences (key, article_id) values (?, ?)",
-            [(key, article_id) for key in fingerprint.sentence_keys],
+        index_store.index_article(
+            self.db,
+            article_id,
+            scheme=SCHEME,
+            num_perm=self.settings.num_perm,
+            hashvalues=fingerprint.hashvalues.tobytes(),
+            shingles=len(fingerprint.shingles),
+            band_keys=fingerprint.keys,
+            sentence_keys=fingerprint.sentence_keys,
+            packed_sentence_keys=np.array(fingerprint.sentence_keys, dtype=np.int64).tobytes(),
         )
 
     def _unindex(self, article_id: int) -> None:
         """Forget an article's previous version (its rows are found from its signature)."""
-        row = self.db.execute(
-            "select hashvalues, sentence_keys from dedup_signatures where article_id = ?",
-            [article_id],
-        ).fetchone()
-        if row is None:
+        stored = index_store.indexed_keys(self.db, article_id)
+        if stored is None:
             return
-        hashvalues = np.frombuffer(row[0], dtype=np.uint32)
-        self.db.conn.executemany(
-            "delete from dedup_bands where key = ? and article_id = ?",
-            [(key, article_id) for key in band_keys(hashvalues, self.bands, self.rows)],
+        hashvalues, packed_sentence_keys = stored
+        index_store.unindex_article(
+            self.db,
+            article_id,
+            band_keys(np.frombuffer(hashvalues, dtype=np.uint32), self.bands, self.rows),
+            [int(key) for key in np.frombuffer(packed_sentence_keys, dtype=np.int64)],
         )
-        self.db.conn.executemany(
-            "delete from dedup_sentences where key = ? and article_id = ?",
-            [(int(key), article_id) for key in np.frombuffer(row[1] or b"", dtype=np.int64)],
-        )
-        self.db.execute("delete from dedup_signatures where article_id = ?", [article_id])
 
     # clusters --------------------------------------------------------------------------
 
     def _current_cluster(self, article_id: int) -> int | None:
-        row = self.db.execute(
-            "select cluster_id from articles where id = ?", [article_id]
-        ).fetchone()
-        return int(row[0]) if row and row[0] is not None else None
+        return articles.cluster_of(self.db, article_id)
 
     def _choose_cluster(
         self, article_id: int, previous: int | None, match: Match | None, title: str, seen: str
@@ -466,49 +419,26 @@ class StoryIndex:
         return match.cluster_id
 
     def _new_cluster(self, article_id: int, title: str, seen: str) -> int:
-        now = utcnow()
-        return insert_returning_id(
-            self.db,
-            "clusters",
-            {
-                "first_article_id": article_id,
-                "first_seen": seen,
-                "title": title,
-                "created_at": now,
-                "updated_at": now,
-            },
-        )
+        return stories.new_story(self.db, article_id, title, seen)
 
     def _update_first(self, cluster_id: int, article_id: int, title: str, seen: str) -> None:
         """The earliest article is the original source, whenever it was crawled."""
-        row = self.db.execute(
-            "select first_article_id, first_seen from clusters where id = ?", [cluster_id]
-        ).fetchone()
-        first_id, first_seen = row
+        first = stories.first_article(self.db, cluster_id)
+        assert first is not None, f"story {cluster_id} does not exist"
+        first_id, first_seen = first
         if first_id == article_id or earlier(seen, first_seen):
-            self.db.execute(
-                "update clusters set first_article_id = ?, first_seen = ?, title = ? where id = ?",
-                [article_id, seen, title, cluster_id],
-            )
+            stories.set_first_article(self.db, cluster_id, article_id, title, seen)
 
     def _leave(self, cluster_id: int, article_id: int) -> None:
         """An updated article moved away: its old story elects its next earliest article."""
-        row = self.db.execute(
-            "select first_article_id from clusters where id = ?", [cluster_id]
-        ).fetchone()
-        if row is None or row[0] != article_id:
+        first = stories.first_article(self.db, cluster_id)
+        if first is None or first[0] != article_id:
             return
-        rest = self.db.execute(
-            "select id, title, coalesce(published, fetched_at) as seen from articles "
-            "where cluster_id = ? and id != ? order by seen, id limit 1",
-            [cluster_id, article_id],
-        ).fetchone()
+        rest = stories.earliest_article_but(self.db, cluster_id, article_id)
         if rest is not None:
-            self.db.execute(
-                "update clusters set first_article_id = ?, title = ?, first_seen = ? where id = ?",
-                [rest[0], rest[1], rest[2], cluster_id],
-            )
-        self.db.execute("update clusters set updated_at = ? where id = ?", [utcnow(), cluster_id])
+            next_id, next_title, next_seen = rest
+            stories.set_first_article(self.db, cluster_id, next_id, next_title, next_seen)
+        stories.touch_story(self.db, cluster_id)
 
     def _record_match(
         self, article_id: int, cluster_id: int, previous: int | None, match: Match | None
@@ -519,33 +449,22 @@ class StoryIndex:
                 self._write_match(article_id, cluster_id, match, None)
             return
         now = utcnow()
-        self.db.execute(
-            "update articles set cluster_id = ?, cluster_joined_at = ? where id = ?",
-            [cluster_id, now, article_id],
-        )
-        self.db.execute("update clusters set updated_at = ? where id = ?", [now, cluster_id])
+        articles.join_cluster(self.db, article_id, cluster_id, now)
+        stories.touch_story(self.db, cluster_id, now)
         self._write_match(article_id, cluster_id, match, now)
 
     def _write_match(
         self, article_id: int, cluster_id: int, match: Match | None, joined_at: str | None
     ) -> None:
-        if joined_at is None:
-            row = self.db.execute(
-                "select joined_at from dedup_matches where article_id = ?", [article_id]
-            ).fetchone()
-            joined_at = row[0] if row else utcnow()
-        self.db.execute(
-            "insert or replace into dedup_matches (article_id, cluster_id, method, "
-            "matched_article_id, jaccard, containment, joined_at) values (?, ?, ?, ?, ?, ?, ?)",
-            [
-                article_id,
-                cluster_id,
-                match.method if match else "new",
-                match.article_id if match else None,
-                round(match.jaccard, 4) if match else None,
-                round(match.containment, 4) if match else None,
-                joined_at,
-            ],
+        index_store.save_match(
+            self.db,
+            article_id,
+            cluster_id,
+            method=match.method if match else "new",
+            matched_article_id=match.article_id if match else None,
+            jaccard=round(match.jaccard, 4) if match else None,
+            containment=round(match.containment, 4) if match else None,
+            joined_at=joined_at,
         )
 
     # maintenance -----------------------------------------------------------------------
@@ -556,18 +475,11 @@ class StoryIndex:
         Stories are kept as they are; only the index that finds future copies is rebuilt.
         """
         with self.db.atomic():
-            self.db.execute("delete from dedup_bands")
-            self.db.execute("delete from dedup_sentences")
-            self.db.execute("delete from dedup_signatures")
-            self.db.execute("delete from dedup_meta")
+            index_store.clear_index(self.db)
             self._write_meta()
             count, last_id = 0, 0
             while True:
-                batch = self.db.execute(
-                    "select id, text from articles where id > ? and cluster_id is not null "
-                    "order by id limit 500",
-                    [last_id],
-                ).fetchall()
+                batch = articles.clustered_texts_after(self.db, last_id)
                 if not batch:
                     break
                 for article_id, text in batch:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from extract.copies import diff_sentences, match_sentences, split_sentences
+from pantau.core.settings import DedupSettings
 
 QUOTE = (
     '"Kepala desa termasuk pihak yang dilarang berpihak kepada salah satu calon. Kami akan '
@@ -95,3 +96,19 @@ def test_a_copys_changes_are_the_sentences_only_one_side_has():
     diff = diff_sentences(source, copy)
     assert diff.removed == [NARRATION[3]]
     assert diff.added == [QUOTE.split(". ")[0] + ".", QUOTE.split(". ")[1]]
+
+
+def test_the_share_of_lifted_sentences_that_makes_a_copy_is_a_setting():
+    original = split_sentences(" ".join(NARRATION[:4] + ORIGINAL_REST))
+    roundup = split_sentences(" ".join(ROUNDUP[:3] + NARRATION[:3] + ROUNDUP[3:]))
+    stricter = DedupSettings(sentence_min_share=0.4)  # 3 of 9 lifted is 0.33
+    assert match_sentences(original, roundup).is_copy
+    assert not match_sentences(original, roundup, stricter).is_copy
+
+
+def test_how_many_sentences_make_a_copy_and_how_alike_they_are_are_settings():
+    edited = [NARRATION[0].replace("memeriksa", "menelusuri"), *NARRATION[1:]]
+    first, second = split_sentences(" ".join(NARRATION)), split_sentences(" ".join(edited))
+    assert not match_sentences(first, second, DedupSettings(sentence_min_matched=5)).is_copy
+    exact_only = match_sentences(first, second, DedupSettings(sentence_near_identical=1.0))
+    assert exact_only.matched == 3

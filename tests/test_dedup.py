@@ -289,3 +289,10 @@ def test_fixture_copies_and_distinct_reports_are_separated_by_the_thresholds():
         )
         same_story = any(a in story and b in story for story in stories)
         assert verified == same_story, (a, b, jaccard, containment, sentences)
+
+
+def test_the_story_index_verifies_sentences_with_its_own_settings(db):
+    stricter = load_settings().dedup.model_copy(update={"sentence_min_share": 0.9})
+    index = StoryIndex(db, stricter)
+    original = add(db, index, "original_kades")
+    assert add(db, index, "copy_partial_kades", published="2024-06-16T09:00:00") != original

@@ -46,9 +46,9 @@ violations:
     sanction: [sedang, berat]
     triggers: [kampanye terbuka, salam dua jari]
   - id: mobilisasi
-    label: Mobilisasi bawahan atau warga
-    legal_basis: UU 7/2017 Pasal 282
-    sanction: berat
+    name: Mobilisasi bawahan atau warga
+    legal_basis: [UU 7/2017 Pasal 282]
+    sanction: [berat]
     needs_target: [warga]
 """,
         encoding="utf-8",

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from alerts.categories import load_catalog
+from extract.detect.rules import load_rules
 from pantau.core.calendar import load_zones
-from pantau.core.knowledge import is_furniture, load_furniture
+from pantau.core.knowledge import is_furniture, load_furniture, load_violations
 from pantau.core.settings import DEFAULT_CONFIG_DIR, ConfigError
 
 FURNITURE = """\
@@ -79,3 +81,47 @@ def test_the_default_zone_must_be_listed(tmp_path: Path):
     write(tmp_path, "timezones.yaml", ZONES.replace("default: WIB", "default: WIT"))
     with pytest.raises(ConfigError, match=r"default 'WIT' is not one of the zones"):
         load_zones(tmp_path)
+
+
+VIOLATIONS = """\
+sanction_levels:
+  sedang: hukuman disiplin sedang
+  berat: hukuman disiplin berat
+violations:
+  - id: survei_elektabilitas
+    name: Survei elektabilitas calon
+    legal_basis: [SKB Netralitas ASN 2022, {law: UU 6/2014 Pasal 29, for: [village]}]
+    sanction: [sedang]
+    triggers: [Survei  Elektabilitas]
+"""
+
+
+def test_the_detector_and_the_digest_read_violations_yaml_alike(tmp_path: Path):
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    for name in ("positions.yaml", "cues.yaml", "parties.yaml"):
+        (rules / name).write_bytes((DEFAULT_CONFIG_DIR / "rules" / name).read_bytes())
+    write(rules, "violations.yaml", VIOLATIONS)
+    [rule] = load_rules(rules).violations
+    category = load_catalog(rules / "violations.yaml").get("survei_elektabilitas")
+    assert rule.triggers == ["survei elektabilitas"] and category.cues == tuple(rule.triggers)
+    assert category.label == "Survei elektabilitas calon"
+    assert category.sanctions == ("hukuman disiplin sedang",)
+    assert category.laws_for({"asn"}) == ["SKB Netralitas ASN 2022"]
+
+
+def test_a_bad_violation_entry_is_named_by_file_entry_and_problem(tmp_path: Path):
+    path = write(tmp_path, "violations.yaml", VIOLATIONS.replace("[sedang]", "[keras]"))
+    path = path / "violations.yaml"
+    with pytest.raises(
+        ConfigError,
+        match=r"violations\.yaml: violations\[0\] \(id 'survei_elektabilitas'\)\.sanction\[0\]",
+    ):
+        load_violations(path)
+
+
+def test_the_digest_shows_category_ids_when_violations_yaml_is_invalid(tmp_path: Path, caplog):
+    path = write(tmp_path, "violations.yaml", "violations:\n  - id: x\n    label: X\n")
+    catalog = load_catalog(path / "violations.yaml")
+    assert catalog.categories == {} and catalog.get("kampanye").label == "Kampanye"
+    assert "violations.yaml" in caplog.text

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from pantau.core.knowledge import Kind, ViolationRule, load_violations
+from pantau.core.knowledge import clean_phrases as _clean_phrases
 from pantau.core.settings import (
     DEFAULT_CONFIG_DIR,
     ConfigError,
@@ -22,20 +24,6 @@ from pantau.core.settings import (
 )
 
 DEFAULT_RULES_DIR = DEFAULT_CONFIG_DIR / "rules"
-SanctionLevel = Literal["moral", "ringan", "sedang", "berat", "pidana"]
-# The bodies of law that bind an official (positions.yaml "kind", violations.yaml "for").
-Kind = Literal["asn", "honorer", "village", "tni", "polri"]
-Phrase = str
-
-
-def _clean_phrases(values: list[str]) -> list[str]:
-    cleaned = []
-    for value in values:
-        phrase = " ".join(str(value).lower().split())
-        if not phrase:
-            raise ValueError("empty phrase")
-        cleaned.append(phrase)
-    return cleaned
 
 
 # --- positions.yaml -----------------------------------------------------------------
@@ -170,45 +158,7 @@ class CuesFile(StrictModel):
         return cleaned
 
 
-# --- violations.yaml ----------------------------------------------------------------
-
-
-class LegalBasis(StrictModel):
-    """A law that applies only to some kinds of accused ("UU 6/2014" to village officials)."""
-
-    law: str = Field(min_length=2)
-    applies_to: list[Kind] = Field(alias="for", min_length=1)
-
-
-class ViolationRule(StrictModel):
-    # Ids are free: a category added here reaches the findings and the digest.
-    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    name: str
-    legal_basis: list[str | LegalBasis] = Field(min_length=1)
-    sanction: list[SanctionLevel] = Field(min_length=1)
-    triggers: list[str] = []
-    needs_target: list[str] = []
-
-    @field_validator("triggers", "needs_target")
-    @classmethod
-    def _phrases(cls, values: list[str]) -> list[str]:
-        return _clean_phrases(values)
-
-    @model_validator(mode="after")
-    def _has_triggers(self) -> ViolationRule:
-        if not self.triggers and not self.needs_target:
-            raise ValueError("needs at least one phrase in triggers or needs_target")
-        return self
-
-
-class ViolationsFile(StrictModel):
-    sanction_levels: dict[SanctionLevel, str] = {}
-    violations: list[ViolationRule] = Field(min_length=1)
-
-    @field_validator("violations")
-    @classmethod
-    def _unique(cls, rules: list[ViolationRule]) -> list[ViolationRule]:
-        return unique_ids(rules, "category")
+# violations.yaml: one parser, shared with the digest, in pantau.core.knowledge.
 
 
 # --- parties.yaml -------------------------------------------------------------------
@@ -254,7 +204,7 @@ def load_rules(rules_dir: Path | None = None) -> RuleSet:
         raise ConfigError(f"{directory}: rules folder not found")
     positions = load_model(directory / "positions.yaml", PositionsFile)
     cues = load_model(directory / "cues.yaml", CuesFile)
-    violations = load_model(directory / "violations.yaml", ViolationsFile)
+    violations = load_violations(directory / "violations.yaml")
     parties = load_model(directory / "parties.yaml", PartiesFile)
     return RuleSet(
         positions=positions.positions,

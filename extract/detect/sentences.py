@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from spacy.tokens import Span
-
 from extract.detect.rules import RuleSet
 from extract.detect.tokens import Tokens
 
@@ -61,15 +59,6 @@ class SentenceCues:
     @property
     def act(self) -> float:
         return max(self.acts.values(), default=0.0)
-
-
-def normalise(sent: Span) -> tuple[str, str]:
-    """Lowercase text and lemma text of a sentence, tokens joined by single spaces."""
-    table = lemma_table()
-    words = [t.lower_ for t in sent if not t.is_space]
-    lower = " ".join(words)
-    lemmas = " ".join(table.get(w, w) for w in words)
-    return lower, lemmas
 
 
 class SentenceReader:

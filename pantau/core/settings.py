@@ -151,6 +151,9 @@ class DedupSettings(SettingsModel):
     min_shingles: int = Field(default("dedup.min_shingles"), ge=1)
     max_words: int = Field(default("dedup.max_words"), ge=50)
     max_candidates: int = Field(default("dedup.max_candidates"), ge=1)
+    sentence_near_identical: float = Field(default("dedup.sentence_near_identical"), gt=0, le=1)
+    sentence_min_matched: int = Field(default("dedup.sentence_min_matched"), ge=1)
+    sentence_min_share: float = Field(default("dedup.sentence_min_share"), gt=0, le=1)
 
 
 class SmtpSettings(SettingsModel):

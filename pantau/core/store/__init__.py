@@ -1,12 +1,12 @@
 """The SQLite store every stage shares: the schema as ordered migrations and every query.
 
 Query modules by table or idea: `connection` (open, write lock), `articles`, `findings`
-(and the one definition of an article's latest finding), `stories`, `deliveries`,
-`schedule`, `crawls`; `schema` holds the migrations. Rows go in and out as plain
-dicts and primitives so the store depends on no stage. `from pantau.core import store`
-then `store.save_article(...)` keeps working: the common queries are re-exported here.
-The delivery ledger's writes stay in alerts/ledger.py, where its claim/settle protocol
-(transactions and fences) is one piece; what others read about deliveries is here.
+(and the one definition of an article's latest finding), `stories`, `dedup` (the
+copy-finding index), `deliveries` and `digests` (the delivery ledger's rows; its
+claim/settle protocol stays in alerts/ledger.py), `schedule`, `crawls`; `schema` holds the
+migrations. Rows go in and out as plain dicts and primitives so the store depends on no
+stage. `from pantau.core import store` then `store.save_article(...)` keeps working: the
+common queries are re-exported here.
 """
 
 from __future__ import annotations

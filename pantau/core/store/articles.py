@@ -95,6 +95,45 @@ def set_cluster(db: Database, article_id: int, cluster_id: int) -> None:
     db.execute("update articles set cluster_id = ? where id = ?", [cluster_id, article_id])
 
 
+def join_cluster(db: Database, article_id: int, cluster_id: int, joined_at: str) -> None:
+    """Move an article into a story, noting when (the digest tells grown stories by it)."""
+    db.execute(
+        "update articles set cluster_id = ?, cluster_joined_at = ? where id = ?",
+        [cluster_id, joined_at, article_id],
+    )
+
+
+def clustered_copy_of(db: Database, text_hash: str, article_id: int) -> tuple[int, int] | None:
+    """Another article already in a story with this content hash: (its id, its story)."""
+    row = db.execute(
+        "select id, cluster_id from articles where content_hash = ? and id != ? "
+        "and cluster_id is not null order by id limit 1",
+        [text_hash, article_id],
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def clustered_text(db: Database, article_id: int) -> tuple[str, int] | None:
+    """An article's text and story, if it is in one (a candidate to verify a copy against)."""
+    row = db.conn.execute(
+        "select text, cluster_id from articles where id = ? and cluster_id is not null",
+        [article_id],
+    ).fetchone()
+    return (row[0] or "", int(row[1])) if row else None
+
+
+def clustered_texts_after(
+    db: Database, article_id: int, limit: int = 500
+) -> list[tuple[int, str | None]]:
+    """The next `limit` articles in a story after this id, with their texts (rebuilding the
+    copy-finding index batch by batch)."""
+    rows = db.execute(
+        "select id, text from articles where id > ? and cluster_id is not null order by id limit ?",
+        [article_id, limit],
+    ).fetchall()
+    return [(int(row[0]), row[1]) for row in rows]
+
+
 def cluster_of(db: Database, article_id: int) -> int | None:
     """The story an article belongs to, if it has one yet."""
     row = db.execute("select cluster_id from articles where id = ?", [article_id]).fetchone()

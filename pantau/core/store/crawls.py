@@ -127,15 +127,6 @@ def open_run_pids(db: Database, site: str) -> list[int]:
     return [int(pid) for (pid,) in rows if pid is not None]
 
 
-def run_status_of(db: Database, site: str, pid: int) -> str | None:
-    """How the last run of this site by this process ended, if it recorded it."""
-    row = db.execute(
-        "select status from crawl_runs where site = ? and pid = ? order by id desc limit 1",
-        [site, pid],
-    ).fetchone()
-    return row[0] if row and row[0] else None
-
-
 def recent_runs(db: Database, site: str, limit: int = 50) -> list[dict[str, Any]]:
     """A site's latest runs, newest first."""
     return list(

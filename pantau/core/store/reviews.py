@@ -9,14 +9,13 @@ question about the present; the table refuses UPDATE and DELETE (schema m101).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from sqlite_utils import Database
 
 from pantau.core.settings import PantauError
 from pantau.core.store import insert_returning_id, utcnow, write_transaction
 
-Action = Literal["confirm", "dismiss", "duplicate", "note", "follow_up"]
 ACTIONS: tuple[str, ...] = ("confirm", "dismiss", "duplicate", "note", "follow_up")
 
 # The one definition of a story's current review: its newest row (over `reviews r`; the

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from pantau.core.store.connection import placeholders
+from pantau.core.store.connection import insert_returning_id, placeholders, utcnow
 from pantau.core.store.findings import LATEST_FINDING
 from pantau.core.store.reviews import LATEST_REVIEW
 
@@ -14,6 +14,57 @@ from pantau.core.store.reviews import LATEST_REVIEW
 DISMISSED_CLUSTERS = f"""
     select r.cluster_id from reviews r where {LATEST_REVIEW} and r.status = 'dismissed'
 """
+
+
+def new_story(db: Database, article_id: int, title: str, first_seen: str) -> int:
+    """A story started by one article; returns its id."""
+    now = utcnow()
+    return insert_returning_id(
+        db,
+        "clusters",
+        {
+            "first_article_id": article_id,
+            "first_seen": first_seen,
+            "title": title,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+
+
+def first_article(db: Database, cluster_id: int) -> tuple[int, str | None] | None:
+    """A story's first (original) article and when it came out."""
+    row = db.execute(
+        "select first_article_id, first_seen from clusters where id = ?", [cluster_id]
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def set_first_article(
+    db: Database, cluster_id: int, article_id: int, title: str, first_seen: str | None
+) -> None:
+    """Make an article the story's original: the story takes its title and time."""
+    db.execute(
+        "update clusters set first_article_id = ?, first_seen = ?, title = ? where id = ?",
+        [article_id, first_seen, title, cluster_id],
+    )
+
+
+def earliest_article_but(
+    db: Database, cluster_id: int, article_id: int
+) -> tuple[int, str, str | None] | None:
+    """The story's earliest article other than this one: (id, title, when it came out)."""
+    row = db.execute(
+        "select id, title, coalesce(published, fetched_at) as seen from articles "
+        "where cluster_id = ? and id != ? order by seen, id limit 1",
+        [cluster_id, article_id],
+    ).fetchone()
+    return (row[0], row[1], row[2]) if row else None
+
+
+def touch_story(db: Database, cluster_id: int, moment: str | None = None) -> None:
+    """The story changed (an article joined or left) at this moment, else now."""
+    db.execute("update clusters set updated_at = ? where id = ?", [moment or utcnow(), cluster_id])
 
 
 def stories_with(db: Database, min_articles: int = 1) -> list[dict[str, Any]]:
