@@ -163,7 +163,7 @@ def _official_label(official: dict[str, Any]) -> str:
     return official.get("name") or official.get("position") or "?"
 
 
-def _matches(predicted: dict[str, Any], expected: dict[str, Any]) -> bool:
+def officials_match(predicted: dict[str, Any], expected: dict[str, Any]) -> bool:
     p_name, e_name = predicted.get("name"), expected.get("name")
     if p_name and e_name:
         return names_match(p_name, e_name)
@@ -178,7 +178,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 def _person_matches(person: Person, expected: dict[str, Any]) -> bool:
-    return _matches({"name": person.name, "position": person.position}, expected)
+    return officials_match({"name": person.name, "position": person.position}, expected)
 
 
 def _why(person: Person) -> str:
@@ -220,7 +220,7 @@ def load_labels(directory: Path) -> list[dict[str, Any]]:
     return labels
 
 
-def _document_for(directory: Path, item_id: str) -> Path | None:
+def document_for(directory: Path, item_id: str) -> Path | None:
     """DIR/<id>.txt, or DIR/articles/<id>.txt (the layout of the shared real set)."""
     for folder in (directory, directory / "articles"):
         for suffix in SUFFIXES:
@@ -255,7 +255,7 @@ def evaluate_item(
 ) -> ItemResult:
     item_id = str(label["id"])
     expected_officials = [o for o in label.get("officials") or [] if isinstance(o, dict)]
-    path = _document_for(directory, item_id)
+    path = document_for(directory, item_id)
     finding: Finding
     people: list[Person] = []
     text = ""
@@ -275,9 +275,13 @@ def evaluate_item(
             error = str(exc)
             finding = Finding.not_analysed(detector.version)
     predicted = [o.to_dict() for o in finding.officials]
-    missed_expected = [e for e in expected_officials if not any(_matches(p, e) for p in predicted)]
+    missed_expected = [
+        e for e in expected_officials if not any(officials_match(p, e) for p in predicted)
+    ]
     missed = [_official_label(e) for e in missed_expected]
-    wrong_predicted = [p for p in predicted if not any(_matches(p, e) for e in expected_officials)]
+    wrong_predicted = [
+        p for p in predicted if not any(officials_match(p, e) for e in expected_officials)
+    ]
     wrong = [_official_label(p) for p in wrong_predicted]
     accused_people = [p for p in people if p.role == "accused"]
     wrong_why = [
@@ -285,7 +289,7 @@ def evaluate_item(
             (
                 _why(q)
                 for q in accused_people
-                if _matches({"name": q.name, "position": q.position}, p)
+                if officials_match({"name": q.name, "position": q.position}, p)
             ),
             _official_label(p),
         )

@@ -10,17 +10,25 @@ sentences who are not speaking or acting on the case; names found elsewhere in t
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from spacy.tokens import Doc
 from spacy.util import filter_spans
 
+from extract.detect.accused_model import (
+    AccusedModel,
+    Candidate,
+    FeatureReader,
+    PersonContext,
+    load_accused_model,
+    load_person_context,
+)
 from extract.detect.officials import INITIALS, Mention, OfficialFinder
 from extract.detect.people import Person, accused_reason, describe
 from extract.detect.pipeline import POSITIONS_KEY, build_nlp
-from extract.detect.rules import RuleSet, load_rules
+from extract.detect.rules import DEFAULT_RULES_DIR, RuleSet, load_rules
 from extract.detect.sentences import SentenceCues, SentenceReader
 from extract.detect.tokens import Tokens
 from extract.models import Article, Finding, Official, Region, Verdict
@@ -49,6 +57,9 @@ class Explanation:
 
     finding: Finding
     people: list[Person]
+    # Everyone of a breach story who might be the accused, with the model's features: what
+    # `make accused-model` fits on.
+    candidates: list[Candidate] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         return {**self.finding.to_dict(), "people": [p.to_dict() for p in self.people]}
@@ -103,9 +114,17 @@ class Detector:
 
     version = "1.2"
 
-    def __init__(self, rules: RuleSet, gazetteer: Gazetteer) -> None:
+    def __init__(
+        self,
+        rules: RuleSet,
+        gazetteer: Gazetteer,
+        context: PersonContext | None = None,
+        model: AccusedModel | None = None,
+    ) -> None:
         self.rules = rules
         self.gazetteer = gazetteer
+        self.features = FeatureReader(context) if context else None
+        self.model = model if context else None  # no model without the features it reads
         self.nlp = build_nlp(rules)
         region_words = frozenset(
             re.sub(r"^(Kabupaten|Kota)( Administrasi)? ", "", region.name).lower()
@@ -145,8 +164,15 @@ class Detector:
             evidence = []  # acts told without anything alleged: a directive, a rule, a plan
         region = self._story_region(tokens, text, region_mentions, evidence)
         if evidence:
-            finding, accused = self._breach(evidence, mentions, cues, region)
-            return Explanation(finding, describe(mentions, accused, cues))
+            finding, accused, candidates = self._breach(evidence, mentions, cues, region, tokens)
+            overruled = {
+                id(m): (f"the accused-person model gives {c.probability:.2f}", cues[m.sent].text)
+                for c in candidates
+                if c.rule_accused and c.probability is not None and id(c.mentions[0]) not in accused
+                for m in c.mentions
+            }
+            people = describe(mentions, accused, cues, overruled)
+            return Explanation(finding, people, candidates)
         verdict: Verdict = "advisory" if self._about_neutrality(cues) else "other"
         bound_by_sent: dict[int, list[Mention]] = {}
         for mention in mentions:
@@ -347,19 +373,31 @@ class Detector:
         mentions: list[Mention],
         cues: list[SentenceCues],
         region: Region | None,
-    ) -> tuple[Finding, dict[int, tuple[str, str]]]:
+        tokens: Tokens,
+    ) -> tuple[Finding, dict[int, tuple[str, str]], list[Candidate]]:
         best = max(e.score for e in evidence)
         title_bonus = 0.03 if any(e.sent == 0 for e in evidence) else 0.0
         score = min(1.0, best + 0.04 * (len(evidence) - 1) + title_bonus)
-        persons = self._officials(evidence, mentions, region)
-        officials = [official for official, _ in persons]
+        candidates = self._candidates(evidence, mentions, region)
+        kept = self._judge(candidates, evidence, cues, tokens)
         accused: dict[int, tuple[str, str]] = {}
-        for _, held in persons:
-            where = next(e for e in sorted(evidence, key=lambda e: -e.score) if _among(held, e))
+        for candidate in kept:
+            held = candidate.mentions
+            where = next(
+                (e for e in sorted(evidence, key=lambda e: -e.score) if _among(held, e)), None
+            )
+            if where is not None:
+                reason, text = accused_reason(cues[where.sent]), cues[where.sent].text
+            else:
+                reason, text = "named by the accused-person model", cues[held[0].sent].text
+            if candidate.probability is not None:
+                reason = f"{reason}; model {candidate.probability:.2f}"
             for mention in held:
-                accused[id(mention)] = (accused_reason(cues[where.sent]), cues[where.sent].text)
-        act_totals: dict[str, float] = {}
+                accused[id(mention)] = (reason, text)
+        kept_mentions = [m for c in kept for m in c.mentions]
         shown = [e for e in evidence if e.about_the_accused] or evidence
+        shown = [e for e in shown if _among(kept_mentions, e)] or shown
+        act_totals: dict[str, float] = {}
         for item in shown:
             for category, weight in item.acts.items():
                 act_totals[category] = act_totals.get(category, 0.0) + weight * item.score
@@ -369,23 +407,71 @@ class Detector:
         finding = Finding(
             verdict="breach",
             score=round(score, 3),
-            officials=officials,
+            officials=[c.official for c in kept],
             region=region,
             violations=violations[:3],
             evidence=[cues[e.sent].text for e in sorted(ordered, key=lambda e: e.sent)],
             analyzer_version=self.version,
         )
-        return finding, accused
+        return finding, accused, candidates
 
-    def _officials(
+    def _candidates(
         self, evidence: list[Evidence], mentions: list[Mention], region: Region | None
-    ) -> list[tuple[Official, list[Mention]]]:
-        """One entry per accused person (with the mentions that are that person): a
-        position-only mention and the named mention of the same post are one person, reported
-        under the name."""
+    ) -> list[Candidate]:
+        """The people the rules accuse, then everyone else who could be accused."""
         accused: list[Mention] = []
         for item in sorted(evidence, key=lambda e: -e.score):
             accused.extend(m for m in item.accused if m not in accused)
+        chosen = self._officials(accused, mentions, region)
+        candidates = [Candidate(official, held, True) for official, held in chosen]
+        if self.features is None:
+            return candidates
+        taken = {id(m) for c in candidates for m in c.mentions}
+        others = [
+            m
+            for m in mentions
+            if id(m) not in taken
+            and m.bound
+            and not m.group
+            and m.identifiability > 0
+            and (m.name or m.rule.specific or m.oknum)
+            and not any(_joins(m, c.mentions) for c in candidates)
+        ]
+        for official, held in self._officials(others, mentions, region):
+            candidates.append(Candidate(official, held, False))
+        return candidates
+
+    def _judge(
+        self,
+        candidates: list[Candidate],
+        evidence: list[Evidence],
+        cues: list[SentenceCues],
+        tokens: Tokens,
+    ) -> list[Candidate]:
+        """The candidates kept as accused: the model's choice where one is shipped, else the
+        rules'. Features are read either way: they are what the model is fitted on."""
+        if self.features is None:
+            return [c for c in candidates if c.rule_accused]
+        scores: dict[int, list[float]] = {}
+        for item in evidence:
+            for mention in item.accused:
+                scores.setdefault(id(mention), []).append(item.score)
+        for candidate in candidates:
+            candidate.features = self.features.read(
+                candidate, tokens, cues, scores, len(candidates)
+            )
+            if self.model is not None:
+                candidate.probability = self.model.probability(candidate.features)
+        if self.model is None:
+            return [c for c in candidates if c.rule_accused]
+        return [c for c in candidates if (c.probability or 0.0) >= self.model.threshold]
+
+    def _officials(
+        self, accused: list[Mention], mentions: list[Mention], region: Region | None
+    ) -> list[tuple[Official, list[Mention]]]:
+        """One entry per person among ``accused`` (with the mentions that are that person): a
+        position-only mention and the named mention of the same post are one person, reported
+        under the name."""
         for mention in accused:
             if not mention.name:
                 self._name_from_story(mention, mentions)
@@ -607,4 +693,6 @@ def _same_title(a: Mention, b: Mention) -> bool:
 @lru_cache(maxsize=4)
 def load_detector(rules_dir: Path | None = None) -> Detector:
     """The detector with the rules in ``rules_dir`` (default config/rules), cached."""
-    return Detector(load_rules(rules_dir), load_gazetteer())
+    directory = rules_dir or DEFAULT_RULES_DIR
+    context = load_person_context(directory)
+    return Detector(load_rules(directory), load_gazetteer(), context, load_accused_model(directory))

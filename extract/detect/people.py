@@ -80,11 +80,15 @@ def role_of(mention: Mention, cues: SentenceCues) -> tuple[Role, str]:
 
 
 def describe(
-    mentions: list[Mention], accused: dict[int, tuple[str, str]], cues: list[SentenceCues]
+    mentions: list[Mention],
+    accused: dict[int, tuple[str, str]],
+    cues: list[SentenceCues],
+    overruled: dict[int, tuple[str, str]] | None = None,
 ) -> list[Person]:
     """One person per distinct (name or position, role), in the order of the story.
 
-    ``accused``: id() of each accused mention -> why it was accused and the evidence sentence.
+    ``accused``: id() of each accused mention -> why it was accused and the evidence sentence;
+    ``overruled``: the same for those the rules accused and the accused-person model did not.
     """
     people: list[Person] = []
     seen: set[tuple[str, str]] = set()
@@ -98,6 +102,9 @@ def describe(
         if id(mention) in accused:
             role: Role = "accused"
             reason, text = accused[id(mention)]
+        elif overruled and id(mention) in overruled:
+            role = "other"
+            reason, text = overruled[id(mention)]
         elif not mention.name and not mention.rule.specific:
             continue  # "warga", "ASN" in general: not a person of the story
         else:
