@@ -443,11 +443,14 @@ def run(
         result = run_service(workdir / "config", run_s, speed, log)
         stored = stored_times(workdir / "national.db")
     server.terminate()
-    lags = []
+    lags, missing = [], []
     for publication in due:
-        url = outlets[publication.outlet].base + publication.path
+        outlet = outlets[publication.outlet]
+        url = outlet.base + publication.path
         if url in stored:
             lags.append(stored[url] - (start + publication.at / speed))
+        else:
+            missing.append(missing_entry(outlet, publication))
     simulated_hours = result["wall_s"] * speed / 3600
     floor = floor_cpu(outlets, publications, corpus, run_hours)
     return {
@@ -469,8 +472,20 @@ def run(
         "national_peak_mb": round(max((mb for _, mb in result["memory"]), default=0.0), 1),
         "memory_by_simulated_hour": memory_trend(result["memory"]),
         "national_memory_mb_per_hour": memory_slope(result["memory"]),
+        "missing": missing[:20],
         "service_returncode": result["returncode"],
         "service_stderr_tail": result["stderr_tail"][-500:],
+    }
+
+
+def missing_entry(outlet: Outlet, publication: Publication) -> dict[str, Any]:
+    """What tracing an unstored article needs: its outlet, kind, rate and moment (the
+    service log has each crawl of the outlet and what it found)."""
+    return {
+        "outlet": outlet.id,
+        "kind": outlet.kind,
+        "rate": outlet.rate,
+        "published_simulated_min": round(publication.at / 60, 1),
     }
 
 

@@ -94,25 +94,51 @@ def copied_attribute(attribute: SettingsAttribute) -> SettingsAttribute:
     return clone
 
 
+# Scrapy components every Crawler would load, build (or try to: most answer NotConfigured
+# under our settings) and check the signatures of, for nothing a host's crawl uses: the
+# non-HTTP download handlers (SchemeGuardMiddleware lets only http(s) out; the s3
+# handler's failed botocore import is searched for again by every crawler), the
+# middlewares our settings switch off, the log-line counter (a logging handler added and
+# removed per crawl) and the debugging aids.
+UNUSED_IN_THE_HOST = {
+    "DOWNLOAD_HANDLERS": ("data", "file", "s3", "ftp"),
+    "DOWNLOADER_MIDDLEWARES": (
+        "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware",
+        "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware",
+        "scrapy.downloadermiddlewares.cookies.CookiesMiddleware",
+        "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware",
+    ),
+    "SPIDER_MIDDLEWARES": ("scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware",),
+    "EXTENSIONS": (
+        "scrapy.extensions.feedexport.FeedExporter",
+        "scrapy.extensions.logcount.LogCount",
+        "scrapy.extensions.logstats.LogStats",
+        "scrapy.extensions.memusage.MemoryUsage",
+        "scrapy.extensions.memdebug.MemoryDebugger",
+        "scrapy.extensions.telnet.TelnetConsole",
+        "scrapy.extensions.remote_control.RemoteControl",
+    ),
+}
+
+
 def host_scrapy_settings(settings: Settings, ingestor: str) -> dict[str, Any]:
     """The host's Scrapy settings: the crawl's, less what a long-lived host must not keep.
 
     Scrapy's DNS cache is process-wide with no expiry, so a host living for days resolves
     every time instead of keeping an outlet's old address. Per-crawler timers (LogStats,
-    MemoryUsage: the service watches the host's memory), the feed exporter and the check
-    of each callback's source code for `return` (parsed again for every crawler) cost CPU
-    in every one of thousands of crawls and serve nothing here.
+    MemoryUsage: the service watches the host's memory), the check of each callback's
+    source code for `return` (parsed again for every crawler) and the components in
+    UNUSED_IN_THE_HOST cost CPU in every one of thousands of crawls and serve nothing here.
     """
+    values = scrapy_settings(settings, ingestor)
+    for name, unused in UNUSED_IN_THE_HOST.items():
+        values[name] = {**values.get(name, {}), **dict.fromkeys(unused)}
     return {
-        **scrapy_settings(settings, ingestor),
+        **values,
         "DNSCACHE_ENABLED": False,
         "LOGSTATS_INTERVAL": 0,
         "MEMUSAGE_ENABLED": False,
         "WARN_ON_GENERATOR_RETURN_VALUE": False,
-        "EXTENSIONS": {
-            **scrapy_settings(settings, ingestor)["EXTENSIONS"],
-            "scrapy.extensions.feedexport.FeedExporter": None,
-        },
     }
 
 

@@ -101,6 +101,13 @@ def test_site_never_crawled_starts_within_the_jitter_window() -> None:
     assert now <= first <= now + timedelta(seconds=120)
 
 
+def test_busy_site_first_crawl_comes_within_its_own_interval_not_the_whole_jitter_window() -> None:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    quarter_hourly = IntervalTrigger(minutes=15)
+    firsts = [first_crawl_time(quarter_hourly, None, now, jitter_seconds=3600) for _ in range(50)]
+    assert max(firsts) <= now + timedelta(minutes=15)
+
+
 def test_site_crawled_recently_keeps_its_interval_across_a_restart() -> None:
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
     last = now - timedelta(minutes=20)

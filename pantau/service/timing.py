@@ -50,15 +50,24 @@ def first_crawl_time(
 
     A site keeps its rhythm across restarts: if its next run after the last crawl is still
     ahead, wait for it; if it is overdue (or never crawled, or cut off mid-crawl) run soon,
-    spread over the jitter window so sites do not all start at once.
+    spread over the jitter window so sites do not all start at once. The window is never
+    longer than the site's own interval: a busy portal crawled every 15 minutes whose
+    first crawl waited a whole hour-long window would lose what its 20-item feed dropped.
     """
-    soon = now + timedelta(seconds=random.uniform(0, jitter_seconds))
+    soon = now + timedelta(seconds=random.uniform(0, spread_window(trigger, jitter_seconds)))
     if last_started is None:
         return soon
     due = trigger.get_next_fire_time(last_started, last_started)
     if due is None or due <= now:
         return soon
     return due
+
+
+def spread_window(trigger: BaseTrigger, jitter_seconds: int) -> float:
+    """The jitter window of a first crawl, at most one interval of an interval site."""
+    if isinstance(trigger, IntervalTrigger):
+        return min(float(jitter_seconds), trigger.interval_length)
+    return float(jitter_seconds)
 
 
 def keep_phase(trigger: BaseTrigger, first_run: datetime) -> BaseTrigger:
