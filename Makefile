@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 PYTHON  ?= python3
 
-.PHONY: demo test lint format bench bench-quick bench-national clean
+.PHONY: demo test lint format bench bench-quick bench-national accused-model clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: lint
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The accused-person model (config/rules/accused_model.yaml), fitted on the development corpus.
+accused-model: $(STAMP)
+	$(PY) -m extract.detect.train_accused tests/fixtures/accused/dev --out config/rules/accused_model.yaml
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run

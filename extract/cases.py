@@ -350,9 +350,10 @@ def ended_between(
         moment = ending.first_published
         if ending is later or moment is None or not start <= moment < end - CASE_CLOSED_GRACE:
             continue
-        if any(
-            same_person(x, y, reader.office_words) for x in ending.accused for y in later.accused
-        ):
+        # The ending names the later report's accused, or the earlier's (one person, told by
+        # name in one report and by office in the other).
+        people = [*later.accused, *earlier.accused]
+        if any(same_person(x, y, reader.office_words) for x in ending.accused for y in people):
             return True
     return False
 

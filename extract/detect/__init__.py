@@ -112,7 +112,7 @@ def _related_headline(line: str) -> bool:
 class Detector:
     """Stateless after construction; safe to share within a process."""
 
-    version = "1.2"
+    version = "1.3"
 
     def __init__(
         self,
@@ -391,7 +391,7 @@ class Detector:
             else:
                 reason, text = "named by the accused-person model", cues[held[0].sent].text
             if candidate.probability is not None:
-                reason = f"{reason}; model {candidate.probability:.2f}"
+                reason = f"model {candidate.probability:.2f}; {reason}"
             for mention in held:
                 accused[id(mention)] = (reason, text)
         kept_mentions = [m for c in kept for m in c.mentions]
@@ -464,7 +464,15 @@ class Detector:
                 candidate.probability = self.model.probability(candidate.features)
         if self.model is None:
             return [c for c in candidates if c.rule_accused]
-        return [c for c in candidates if (c.probability or 0.0) >= self.model.threshold]
+        _share_within_lists(candidates)
+        kept = [c for c in candidates if (c.probability or 0.0) >= self.model.threshold]
+        best = max(candidates, key=lambda c: c.probability or 0.0, default=None)
+        # A breach is told of someone: the rules' accused, when the model finds nobody
+        # likelier and does not rule them out.
+        fallback = best is not None and best.rule_accused
+        if not kept and fallback and (best.probability or 0.0) >= self.model.floor:
+            kept = [c for c in candidates if c.probability == best.probability]
+        return kept
 
     def _officials(
         self, accused: list[Mention], mentions: list[Mention], region: Region | None
@@ -585,6 +593,20 @@ class Detector:
             if len(provinces) == 1 and (province := self.gazetteer.get(provinces.pop())):
                 resolved.append((mention, province))
         return resolved
+
+
+def _share_within_lists(candidates: list[Candidate]) -> None:
+    """People named in one list ("yakni A, B dan C") stand or fall together: the list's
+    likeliest member sets the probability of all."""
+    by_list: dict[tuple[int, int], list[Candidate]] = {}
+    for candidate in candidates:
+        for key in {(m.sent, m.start) for m in candidate.mentions}:
+            by_list.setdefault(key, []).append(candidate)
+    for members in by_list.values():
+        if len(members) > 1:
+            top = max(c.probability or 0.0 for c in members)
+            for member in members:
+                member.probability = top
 
 
 def _joins(mention: Mention, person: list[Mention]) -> bool:

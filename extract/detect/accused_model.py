@@ -78,6 +78,9 @@ class AccusedModel(StrictModel):
     weights: list[float]
     bias: float
     threshold: float = Field(gt=0.0, lt=1.0)
+    # Where nobody reaches the threshold in a breach story, the rules' likeliest accused is
+    # kept when the model gives at least this much.
+    floor: float = Field(default=0.15, ge=0.0, lt=1.0)
     trained_on: dict[str, object] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -136,7 +139,6 @@ class FeatureReader:
         sents = sorted({m.sent for m in mentions})
         scores = [s for m in mentions for s in evidence_scores.get(id(m), [])]
         best_overall = max((s for v in evidence_scores.values() for s in v), default=0.0)
-        first = mentions[0] if mentions else None
         kinds = {m.rule.kind for m in mentions}
         ids = {m.rule.id for m in mentions}
         near = self._near(mentions, tokens)
@@ -149,7 +151,7 @@ class FeatureReader:
             "top_evidence": float(bool(scores) and max(scores) >= best_overall),
             "in_title": float(0 in sents),
             "in_lead": float(any(1 <= s <= 3 for s in sents)),
-            "first_position": (first.sent / max(1, len(cues))) if first else 1.0,
+            "first_position": (sents[0] / max(1, len(cues))) if sents else 1.0,
             "mentions": min(len(mentions), 6) / 6,
             "speaker_share": sum(m.speaker for m in mentions) / max(1, len(mentions)),
             "full_name": float(bool(name) and not initials),

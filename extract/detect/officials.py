@@ -486,6 +486,8 @@ class OfficialFinder:
             start += 1
         if end - start < 2 or end < len(doc) and doc[end].text[:1].isupper():
             return  # the place may go on past the words read: no safe cut
+        if self._named_after_comma(doc, end):
+            return  # "Kepala Kampung Wanggar Pantai, Yulianus Waropen": all of it is the place
         starts = [k for k in range(start + 1, end) if doc[k].lower_ in self.name_starts]
         cut = starts[0] if starts else start + 1  # "Tejakula I Ketut Suardana"
         while not starts and cut < end and doc[cut].lower_ in self.place_tails:
@@ -494,6 +496,21 @@ class OfficialFinder:
         if len(rest) and all(self._is_name_token(t, headline) for t in rest):
             mention.place = doc.span(start, cut).text
             self._set_name(mention, rest)
+
+    def _named_after_comma(self, doc: Doc, end: int) -> bool:
+        """', Fulan,' or ', Kecamatan Y, Fulan' follows: the name is there, not in the place."""
+        if end >= len(doc) or doc[end].text != ",":
+            return False
+        stop = doc[end].sent.end
+        k = end + 1
+        for _ in range(2):  # up to two places between: ", Kecamatan Y, Kabupaten Z,"
+            if k < stop and doc[k].lower_ in self.place_words:
+                place_end = self._place(doc, k, stop)
+                if place_end < stop and doc[place_end].text == ",":
+                    k = place_end + 1
+        run = self._name_run(doc, k, stop, headline=False)
+        closes = run >= stop or doc[run].text in {",", ".", ";", "("} or doc[run].is_lower
+        return run > k and closes and doc[k].lower_ not in self.place_words
 
     def _place(self, doc: Doc, i: int, stop: int) -> int:
         j = i

@@ -89,7 +89,7 @@ def corpus_digest(directories: list[Path]) -> str:
 
 
 def build_model(
-    directories: list[Path], rules_dir: Path, l2: float, threshold: float
+    directories: list[Path], rules_dir: Path, l2: float, threshold: float, floor: float
 ) -> AccusedModel:
     context = load_person_context(rules_dir)
     detector = Detector(load_rules(rules_dir), load_gazetteer(), context, None)
@@ -110,6 +110,7 @@ def build_model(
         weights=weights,
         bias=bias,
         threshold=threshold,
+        floor=floor,
         trained_on=trained_on,
     )
 
@@ -126,8 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=Path, default=DEFAULT_RULES_DIR)
     parser.add_argument("--l2", type=float, default=1.0)
     parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--floor", type=float, default=0.15)
     args = parser.parse_args(argv)
-    model = build_model(args.directories, args.rules, args.l2, args.threshold)
+    model = build_model(args.directories, args.rules, args.l2, args.threshold, args.floor)
     write_model(model, args.out)
     print(f"{args.out}: fitted on {model.trained_on['candidates']} candidates", file=sys.stderr)
     return 0
