@@ -469,9 +469,9 @@ class Detector:
         best = max(candidates, key=lambda c: c.probability or 0.0, default=None)
         # A breach is told of someone: the rules' accused, when the model finds nobody
         # likelier and does not rule them out.
-        fallback = best is not None and best.rule_accused
-        if not kept and fallback and (best.probability or 0.0) >= self.model.floor:
-            kept = [c for c in candidates if c.probability == best.probability]
+        top = best.probability or 0.0 if best is not None and best.rule_accused else -1.0
+        if not kept and top >= self.model.floor:
+            kept = [c for c in candidates if c.probability == top]
         return kept
 
     def _officials(
