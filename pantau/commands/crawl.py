@@ -94,6 +94,25 @@ def summary_table(summaries: list[CrawlSummary]) -> TextTable:
     return table
 
 
+def scheduled(sites: list[SiteConfig]) -> bool:
+    """One enabled site of sites.yaml, crawled as the service crawls it."""
+    return len(sites) == 1 and sites[0].enabled and sites[0] in load_sites()
+
+
+def crawl_by_running_service(
+    db_path: Path, site: SiteConfig, timeout: float
+) -> list[CrawlSummary] | None:
+    """Where `pantau schedule` runs on the database, its warm crawl host crawls the site
+    (no model loading here); None when no service runs or it did not crawl it."""
+    from pantau.service.handoff import crawl_by_service
+
+    def say(line: str) -> None:
+        console.print(line, highlight=False, markup=False)
+
+    summary = crawl_by_service(db_path, site.id, timeout, say)
+    return [summary] if summary is not None else None
+
+
 @app.command()
 def crawl(
     target: Annotated[
@@ -135,7 +154,13 @@ def crawl(
     )
     sites = resolve_targets(target, all_sites)
     db_path: Path = new_or_existing_database_path(db, current)
-    summaries = crawl_sites(sites, db_path, current, options, ingestor=INGESTOR_PATH)
+    summaries = None
+    if not (all_sites or since or max_pages or backfill or resume) and scheduled(sites):
+        summaries = crawl_by_running_service(
+            db_path, sites[0], current.crawl.handoff_timeout_seconds
+        )
+    if summaries is None:
+        summaries = crawl_sites(sites, db_path, current, options, ingestor=INGESTOR_PATH)
     if fmt == "jsonl":
         for summary in summaries:
             out.print(json.dumps(asdict(summary), ensure_ascii=False))

@@ -134,6 +134,7 @@ class CrawlSettings(SettingsModel):
     worker_max_mb: int = Field(default("crawl.worker_max_mb"), ge=100)
     host_max_crawls: int = Field(default("crawl.host_max_crawls"), ge=1)
     host_max_mb: int = Field(default("crawl.host_max_mb"), ge=100)
+    handoff_timeout_seconds: float = Field(default("crawl.handoff_timeout_seconds"), gt=0)
 
     @property
     def resolved_user_agent(self) -> str:

@@ -4,6 +4,7 @@ against its time limit, and stopped cleanly; open runs of dead processes are clo
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -55,9 +56,41 @@ class CrawlRunner:
     max_run_seconds: float = 7200.0
     hosts: HostSupervisor = field(init=False)
     _stopping: bool = False
+    # Crawls requested by `pantau crawl SITE` (pantau/service/handoff.py), by site: those
+    # waiting for a crawl slot, and those a running crawl of the site will answer.
+    _queued: dict[str, list[int]] = field(default_factory=dict, init=False)
+    _running: dict[str, list[int]] = field(default_factory=dict, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
         self.hosts = HostSupervisor(self.db_path, self.config.directory, self.config.settings)
+
+    def can_take_request(self, site_id: str) -> bool:
+        """A request is taken when a crawl of its site is already on the way or a crawl
+        slot is free; otherwise it stays pending, and its command may crawl by itself."""
+        with self._lock:
+            if site_id in self._running or site_id in self._queued:
+                return True
+            busy = len(self._running) + len(self._queued)
+        return busy < self.config.settings.crawl.max_concurrent_crawls
+
+    def add_request(self, site_id: str, request_id: int) -> bool:
+        """Attach a taken request to the site's crawl on the way; True when none is and a
+        crawl job must be queued for it (`crawl_requested`)."""
+        with self._lock:
+            for waiting in (self._running, self._queued):
+                if site_id in waiting:
+                    waiting[site_id].append(request_id)
+                    return False
+            self._queued[site_id] = [request_id]
+            return True
+
+    def crawl_requested(self, site_id: str) -> str:
+        """A requested crawl; nothing to do when a scheduled crawl has answered it since."""
+        with self._lock:
+            if site_id not in self._queued:
+                return "answered"
+        return self.crawl(site_id)
 
     def reconfigure(self, config: ServiceConfig) -> None:
         self.config = config
@@ -65,7 +98,33 @@ class CrawlRunner:
         self.hosts.reconfigure(config.settings)
 
     def crawl(self, site_id: str) -> str:
-        """One scheduled crawl; returns its result ('ok', 'partial', 'failed', 'skipped...')."""
+        """One crawl (scheduled or requested); returns its result ('ok', 'partial', 'failed',
+        'skipped'...). A site is never crawled twice at once: the requests waiting for it
+        are answered by this run."""
+        with self._lock:
+            if site_id in self._running:
+                log.info("crawl %s skipped: already running", site_id)
+                return "skipped"
+            self._running[site_id] = self._queued.pop(site_id, [])
+        result, run_id = "skipped", None
+        try:
+            result, run_id = self._crawl(site_id)
+        finally:
+            with self._lock:
+                requests = self._running.pop(site_id, [])
+            if requests:
+                self._answer(requests, run_id)
+        return result
+
+    def _answer(self, requests: list[int], run_id: int | None) -> None:
+        db = store.open_db(self.db_path, migrate=False)
+        try:
+            status = "done" if run_id is not None else "skipped"
+            crawl_history.answer_crawl_requests(db, requests, run_id, status)
+        finally:
+            db.close()
+
+    def _crawl(self, site_id: str) -> tuple[str, int | None]:
         job_id = CRAWL_JOB_PREFIX + site_id
         site = next((s for s in self.config.enabled_sites if s.id == site_id), None)
         db = store.open_db(self.db_path, migrate=False)
@@ -75,24 +134,27 @@ class CrawlRunner:
             db.close()
         if other is not None:
             log.warning("crawl %s skipped: process %d is still crawling it", site_id, other)
-            return "skipped"
+            return "skipped", None
         if site is None or self._stopping:
-            return "skipped"
+            return "skipped", None
         previous = self.state.get(job_id) or {}
         resume = previous.get("last_result") in CUT_OFF
         try:
             host, future = self.hosts.submit(site, resume)
         except HostDied:
-            return "skipped"
+            return "skipped", None
         self.state.started(job_id)
         log.info("crawl %s started (host %d%s)", site_id, host.pid, ", resuming" * resume)
-        result = self._wait(site_id, host, future)
+        result, run_id = self._wait(site_id, host, future)
         self.state.finished(job_id, result)
         level = logging.WARNING if result.startswith(("failed", "cut off")) else logging.INFO
         log.log(level, "crawl %s finished: %s", site_id, result)
-        return result
+        return result, run_id
 
-    def _wait(self, site_id: str, host: CrawlHostProcess, future: Future[dict[str, Any]]) -> str:
+    def _wait(
+        self, site_id: str, host: CrawlHostProcess, future: Future[dict[str, Any]]
+    ) -> tuple[str, int | None]:
+        """The crawl's result and its run (None when the host ended before reporting)."""
         overran = False
         try:
             try:
@@ -116,20 +178,21 @@ class CrawlRunner:
         except HostDied as exc:
             self._close_open_runs(host.pid)
             if self._stopping:
-                return "interrupted"
+                return "interrupted", None
             if overran:
-                return "timed out"
+                return "timed out", None
             log.warning("crawl %s cut off: %s", site_id, exc)
-            return "interrupted"
-        if overran and not self._stopping:
-            return "timed out"
+            return "interrupted", None
         summary = event.get("summary") or {}
+        run_id = int(summary["run_id"]) if summary.get("run_id") else None
+        if overran and not self._stopping:
+            return "timed out", run_id
         status = str(summary.get("status") or "failed (refused by the crawl host)")
         if summary:
             logging.getLogger(f"pantau.crawl.{site_id}").info("%s", describe_summary(summary))
         if self._stopping and status in ("interrupted", "partial"):
-            return "interrupted"
-        return status
+            return "interrupted", run_id
+        return status, run_id
 
     def _close_open_runs(self, pid: int) -> None:
         """A host that ended before closing its runs must not leave them looking open."""

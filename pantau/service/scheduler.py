@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import signal
@@ -19,6 +20,7 @@ from pantau.core.settings import PantauError
 from pantau.service.config import ServiceConfig, crawl_trigger, digest_trigger, load_service_config
 from pantau.service.crawls import CrawlRunner, close_interrupted_crawl_runs
 from pantau.service.digests import DigestRunner
+from pantau.service.handoff import take_crawl_requests
 from pantau.service.lock import InstanceLock
 from pantau.service.state import (
     CRAWL_JOB_PREFIX,
@@ -34,6 +36,7 @@ from pantau.service.timing import first_crawl_time, keep_phase, missed_digest_sl
 log = logging.getLogger("pantau.scheduler")
 
 RETRY_CHECK_SECONDS = 60  # how often failed sends are checked against alerts' backoff
+REQUEST_JOB_PREFIX = "request:"  # a crawl `pantau crawl SITE` handed to the service
 
 
 class Service:
@@ -53,6 +56,7 @@ class Service:
         self._reload = threading.Event()
         self._scheduler: BackgroundScheduler | None = None
         self._recorded: dict[str, datetime | None] = {}
+        self._request_jobs = itertools.count(1)
 
     # signals only set flags; the main loop acts on them
     def _on_stop(self, signum: int, frame: FrameType | None) -> None:
@@ -103,6 +107,7 @@ class Service:
         try:
             while not self._stop.is_set():
                 self._record_next_runs(scheduler)
+                self._take_crawl_requests(scheduler)
                 self._stop.wait(1.0)
                 if self._reload.is_set():
                     self._reload.clear()
@@ -118,10 +123,31 @@ class Service:
         self.state.clear_next_runs()
         log.info("stopped")
 
+    def _take_crawl_requests(self, scheduler: BackgroundScheduler) -> None:
+        """Crawls handed over by `pantau crawl SITE` run like a due scheduled crawl."""
+
+        def queue_crawl(site_id: str) -> None:
+            scheduler.add_job(
+                self.crawls.crawl_requested,
+                args=[site_id],
+                id=f"{REQUEST_JOB_PREFIX}{site_id}:{next(self._request_jobs)}",  # never reused
+                name=f"requested crawl {site_id}",
+                executor="crawl",
+                next_run_time=datetime.now(UTC),
+                misfire_grace_time=None,
+            )
+
+        try:
+            take_crawl_requests(self.db_path, self.crawls, queue_crawl)
+        except Exception:  # a busy database must not stop the service
+            log.warning("could not take requested crawls", exc_info=True)
+
     def _record_next_runs(self, scheduler: BackgroundScheduler) -> None:
         """Next run times go to schedule_state for `pantau status` (only when they change)."""
         next_runs: dict[str, datetime | None] = {}
         for job in scheduler.get_jobs():
+            if job.id.startswith(REQUEST_JOB_PREFIX):
+                continue
             job_id = DIGEST_JOB_ID if job.id == MISSED_DIGEST_JOB_ID else job.id
             moment = job.next_run_time
             earlier = next_runs.get(job_id)
@@ -209,7 +235,7 @@ class Service:
         scheduler = self._scheduler
         assert scheduler is not None
         for job in scheduler.get_jobs():
-            if job.id != MISSED_DIGEST_JOB_ID:
+            if job.id != MISSED_DIGEST_JOB_ID and not job.id.startswith(REQUEST_JOB_PREFIX):
                 job.remove()
         self.config = config
         self.digest.config = config

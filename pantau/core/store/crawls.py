@@ -233,3 +233,60 @@ def known_article(db: Database, variants: Sequence[str]) -> KnownArticle | None:
 def set_source_date(db: Database, article_id: int, source_date: str) -> None:
     """A 304 to a re-fetch: the article is unchanged, but its source date moved on."""
     db.table("articles").update(article_id, {"source_date": source_date})
+
+
+# --- crawls requested of the service ---------------------------------------------------
+# `pantau crawl SITE` asks the running service for a crawl; every change of a request's
+# status is conditional on the one before, so the service and the command never both act.
+
+
+def request_crawl(db: Database, site: str, pid: int) -> int:
+    return insert_returning_id(
+        db,
+        "crawl_requests",
+        {"site": site, "requested_at": utcnow(), "requested_by": pid, "status": "pending"},
+    )
+
+
+def crawl_request(db: Database, request_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("select * from crawl_requests where id = ?", [request_id]))
+    return rows[0] if rows else None
+
+
+def pending_crawl_requests(db: Database) -> list[dict[str, Any]]:
+    return list(db.query("select * from crawl_requests where status = 'pending' order by id"))
+
+
+def _move_request(db: Database, request_id: int, old: str, new: dict[str, Any]) -> bool:
+    sets = ", ".join(f"{column} = ?" for column in new)
+    cursor = db.execute(
+        f"update crawl_requests set {sets} where id = ? and status = ?",
+        [*new.values(), request_id, old],
+    )
+    return cursor.rowcount == 1
+
+
+def take_crawl_request(db: Database, request_id: int) -> bool:
+    """The service takes a pending request (False: the command withdrew it first)."""
+    return _move_request(db, request_id, "pending", {"status": "taken", "taken_at": utcnow()})
+
+
+def abandon_crawl_request(db: Database, request_id: int, taken: bool = False) -> bool:
+    """The command gives up waiting: only a pending request (or, with `taken`, one the
+    service took and can no longer answer, being gone) is withdrawn."""
+    return _move_request(db, request_id, "taken" if taken else "pending", {"status": "abandoned"})
+
+
+def answer_crawl_requests(
+    db: Database, request_ids: Sequence[int], run_id: int | None, status: str
+) -> None:
+    """Taken requests answered by a run (`done`), or not crawled (`skipped`)."""
+    for request_id in request_ids:
+        _move_request(
+            db, request_id, "taken", {"status": status, "run_id": run_id, "done_at": utcnow()}
+        )
+
+
+def run_row(db: Database, run_id: int) -> dict[str, Any] | None:
+    rows = list(db.query("select * from crawl_runs where id = ?", [run_id]))
+    return rows[0] if rows else None

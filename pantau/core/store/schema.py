@@ -414,3 +414,28 @@ def m120_refused_recipients(db: Database) -> None:
     digests.add_column("refused_attempts", int, not_null_default=0)
     digests.add_column("refused_next_at", str)
     digests.create_index(["refused_next_at"])
+
+
+@migrations()
+def m130_crawl_requests(db: Database) -> None:
+    """`pantau crawl SITE` handing its crawl to the running service (its warm crawl host).
+
+    `status` goes pending -> taken (the service queued or joined a crawl of the site) ->
+    done (`run_id` is the run that answered it) or `skipped` (the service did not crawl
+    it); `abandoned` when the requesting command gave up waiting and crawled by itself,
+    so the service never runs it later.
+    """
+    db.table("crawl_requests").create(
+        {
+            "id": int,
+            "site": str,
+            "requested_at": str,
+            "requested_by": int,
+            "status": str,
+            "taken_at": str,
+            "run_id": int,
+            "done_at": str,
+        },
+        pk="id",
+    )
+    db.table("crawl_requests").create_index(["status"])
