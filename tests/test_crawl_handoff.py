@@ -81,7 +81,8 @@ class Setup:
 def setup(tmp_path: Path) -> Iterator[Setup]:
     with serve_site(news_site()) as site:
         entry = {"id": "warta", "name": "Warta", "url": f"{site}/", "feeds": [f"{site}/feed/"]}
-        config = write_config(tmp_path / "config", [{**entry, "interval_seconds": 3600}])
+        sites = [{**entry, "interval_seconds": 3600}]
+        config = write_config(tmp_path / "config", sites, crawl={"handoff_timeout_seconds": 5})
         (config / "offices.yaml").write_text("offices: []\n", encoding="utf-8")
         db = tmp_path / "pantau.db"
         store.open_db(db).close()
@@ -141,3 +142,21 @@ def test_crawl_without_a_service_crawls_by_itself(setup: Setup) -> None:
     assert re.search(r"warta\W+\d+\W+ok\W+\d+\W+3\W", result.stdout), result.stdout
     assert [run["pid"] for run in setup.rows("select pid from crawl_runs")] == [command_pid]
     assert len(setup.rows("select id from articles")) == ARTICLES
+
+
+def test_a_request_the_service_does_not_take_in_time_is_withdrawn_and_crawled_here(
+    setup: Setup, service: Path
+) -> None:
+    holder = int(re.findall(r"\(pid (\d+)\)", service.read_text())[0])
+    os.kill(holder, signal.SIGSTOP)  # alive and holding the database, but taking nothing
+    try:
+        result, command_pid = setup.crawl()
+    finally:
+        os.kill(holder, signal.SIGCONT)
+
+    assert result.returncode == 0, result.stderr
+    assert "did not take the crawl within 5 s: crawling here" in result.stderr
+    assert re.search(r"warta\W+\d+\W+ok\W+\d+\W+3\W", result.stdout), result.stdout
+    time.sleep(2)  # the service, running again, must not crawl the withdrawn request
+    assert [run["pid"] for run in setup.rows("select pid from crawl_runs")] == [command_pid]
+    assert [r["status"] for r in setup.rows("select status from crawl_requests")] == ["abandoned"]

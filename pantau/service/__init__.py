@@ -2,7 +2,8 @@
 
 Modules, one idea each: `lock` (one scheduler per database), `config` (what it reads and
 the triggers), `timing` (when jobs run after a restart), `state` (`schedule_state`),
-`crawls` (crawl subprocesses), `digests` (the digest job and its retries), `scheduler`
+`crawls` (crawl jobs in the crawl host, `host`), `handoff` (`pantau crawl SITE` handed
+to the running service), `digests` (the digest job and its retries), `scheduler`
 (the APScheduler wiring), `logs` and `status`.
 
 Wiring only. Each crawl is a `pantau crawl SITE` subprocess, because Twisted's reactor
