@@ -54,3 +54,9 @@ def test_acting_regent_is_bound_and_can_be_accused(detector: Detector) -> None:
 def test_detector_has_a_version(detector: Detector) -> None:
     assert detector.version and detector.version != "0-placeholder"
     assert analyse(detector, "pj_bupati.txt").analyzer_version == detector.version
+
+
+def test_a_civil_servant_who_resigned_to_run_is_no_breach(detector: Detector) -> None:
+    finding = analyse(detector, "asn_resigns_to_run.txt")
+    assert finding.verdict != "breach"
+    assert finding.officials == []
