@@ -148,6 +148,11 @@ def test_a_request_the_service_does_not_take_in_time_is_withdrawn_and_crawled_he
     setup: Setup, service: Path
 ) -> None:
     holder = int(re.findall(r"\(pid (\d+)\)", service.read_text())[0])
+    deadline = time.monotonic() + 20  # paused only once its start-up writes are done
+    next_run = "select next_run_at from schedule_state where job_id = 'crawl:warta'"
+    while not setup.rows(next_run)[0]["next_run_at"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
     os.kill(holder, signal.SIGSTOP)  # alive and holding the database, but taking nothing
     try:
         result, command_pid = setup.crawl()
