@@ -10,7 +10,7 @@ import logging
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from rich.table import Table
 from scrapy.crawler import CrawlerProcess
 
 from crawler.middlewares import BUDGET_SETTING
-from crawler.runs import RunRecorder
+from crawler.runs import CrawlSummary, RunRecorder
 from crawler.settings import crawl_state_dir, scrapy_settings
 from crawler.spiders.news import NewsSpider
 from crawler.worker import pool_state
@@ -37,18 +37,6 @@ class CrawlOptions:
     backfill: bool = False
     resume: bool = False
     progress: bool = False
-
-
-@dataclass
-class CrawlSummary:
-    site: str
-    run_id: int
-    status: str  # "ok" | "partial" | "failed"
-    pages_fetched: int
-    articles_new: int
-    articles_updated: int
-    articles_skipped: int
-    failures: dict[str, int] = field(default_factory=dict)
 
 
 def quiet_scrapy_logs() -> None:

@@ -33,6 +33,21 @@ BENIGN_CAUSES = frozenset({"robots-forbidden", "offsite"})
 
 
 @dataclass
+class CrawlSummary:
+    """What `pantau crawl` prints of a run (here, not in crawler.run, so that reading one
+    back needs no Scrapy)."""
+
+    site: str
+    run_id: int
+    status: str  # "ok" | "partial" | "failed"
+    pages_fetched: int
+    articles_new: int
+    articles_updated: int
+    articles_skipped: int
+    failures: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class RunCounts:
     pages_fetched: int = 0
     articles_new: int = 0

@@ -35,7 +35,7 @@ from pantau.core.settings import (
 from pantau.wiring import INGESTOR_PATH
 
 if TYPE_CHECKING:
-    from crawler.run import CrawlSummary
+    from crawler.runs import CrawlSummary
 
 
 class UnknownSiteError(PantauError):
@@ -140,18 +140,10 @@ def crawl(
     ] = "table",
 ) -> None:
     """Crawl one site (or --all): new articles are extracted, analysed and stored."""
-    from crawler.run import CrawlOptions, crawl_sites  # Scrapy loads only when crawling
-
     check_format(fmt)
 
     current = settings()
-    options = CrawlOptions(
-        since=parse_since(since),
-        max_pages=max_pages,
-        backfill=backfill,
-        resume=resume,
-        progress=progress and console.is_terminal,
-    )
+    since_date = parse_since(since)
     sites = resolve_targets(target, all_sites)
     db_path: Path = new_or_existing_database_path(db, current)
     summaries = None
@@ -160,6 +152,15 @@ def crawl(
             db_path, sites[0], current.crawl.handoff_timeout_seconds
         )
     if summaries is None:
+        from crawler.run import CrawlOptions, crawl_sites  # Scrapy loads only when crawling
+
+        options = CrawlOptions(
+            since=since_date,
+            max_pages=max_pages,
+            backfill=backfill,
+            resume=resume,
+            progress=progress and console.is_terminal,
+        )
         summaries = crawl_sites(sites, db_path, current, options, ingestor=INGESTOR_PATH)
     if fmt == "jsonl":
         for summary in summaries:

@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from crawler.runs import process_alive
+from crawler.runs import CrawlSummary, process_alive
 from pantau.core import store
 from pantau.core.store import crawls as crawl_history
 from pantau.service.lock import running_scheduler
 
 if TYPE_CHECKING:
-    from crawler.run import CrawlSummary
     from pantau.service.crawls import CrawlRunner
 
 log = logging.getLogger("pantau.scheduler")
@@ -122,8 +121,6 @@ def _wait_for_answer(
 
 def summary_of_run(run: dict[str, object]) -> CrawlSummary:
     """What `pantau crawl` prints of a run, read back from its crawl_runs row."""
-    from crawler.run import CrawlSummary
-
     status = str(run["status"])
     return CrawlSummary(
         site=str(run["site"]),
