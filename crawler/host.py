@@ -347,13 +347,19 @@ def main(argv: list[str] | None = None) -> int:
     host = CrawlHost(args.db, settings, out, args.ingestor)
     stopping = threading.Event()
 
+    def exit_after_deadline() -> None:
+        stopping.wait()
+        time.sleep(STOP_DEADLINE_SECONDS)
+        os._exit(3)
+
+    # Started now, not from the SIGTERM handler: starting a thread inside a signal handler
+    # can deadlock on threading's own locks, and then nothing would ever end the host.
+    threading.Thread(target=exit_after_deadline, name="stop-deadline", daemon=True).start()
+
     def stop(*_: Any) -> None:
         if stopping.is_set():
             return
         stopping.set()
-        deadline = threading.Timer(STOP_DEADLINE_SECONDS, os._exit, [3])
-        deadline.daemon = True
-        deadline.start()
         reactor.callFromThread(lambda: asyncio.ensure_future(host.drain(stop_crawls=True)))
 
     signal.signal(signal.SIGTERM, stop)
