@@ -6,10 +6,12 @@ the triggers), `timing` (when jobs run after a restart), `state` (`schedule_stat
 to the running service), `digests` (the digest job and its retries), `scheduler`
 (the APScheduler wiring), `logs` and `status`.
 
-Wiring only. Each crawl is a `pantau crawl SITE` subprocess, because Twisted's reactor
-cannot be restarted inside one process; the digest runs in-process through
-`alerts.digest.run_digests`, so a SIGTERM can let a running digest finish instead of killing
-it halfway through an SMTP conversation (alerts keeps delivery exactly-once either way).
+Wiring only. Every crawl runs in one long-lived crawl host (`crawler/host.py`, supervised
+by `host`): its reactor runs many site crawls and its ingest workers keep the models
+loaded, so a crawl no longer pays the start-up of its own process. The digest runs
+in-process through `alerts.digest.run_digests`, so a SIGTERM can let a running digest
+finish instead of killing it halfway through an SMTP conversation (alerts keeps delivery
+exactly-once either way).
 
 Job state lives in the database (`schedule_state`), not in an APScheduler job store: the
 jobs are rebuilt from config on every start, and their first run times come from what the
