@@ -337,3 +337,29 @@ def run_pantau(config: Path, *args: str, timeout: float = 120) -> subprocess.Com
         timeout=timeout,
         cwd=PROJECT,
     )
+
+
+NEWS_PARAGRAPH = (
+    "Panitia pengawas kecamatan di Kabupaten Kepahiang mencatat laporan warga yang masuk "
+    "pekan ini terkait persiapan pemungutan suara di desa {n}, dan petugas menelusuri "
+    "setiap laporan sebelum memutuskan langkah lanjutan bersama aparat setempat."
+)
+
+
+def news_site(name: str, articles: int = 2) -> dict[str, str]:
+    """A small outlet: a feed listing `articles` pages of plain Indonesian reporting."""
+    items, files = "", {"/robots.txt": "User-agent: *\nAllow: /\n"}
+    for n in range(articles):
+        path = f"/berita/{name}-{n}.html"
+        title = f"Laporan warga {name} nomor {n}"
+        items += f"<item><title>{title}</title><link>{{{{BASE}}}}{path}</link></item>"
+        body = "".join(f"<p>{NEWS_PARAGRAPH.format(n=f'{name}-{n}-{k}')}</p>" for k in range(4))
+        files[path] = (
+            f'<!doctype html><html lang="id"><head><meta charset="utf-8"><title>{title}</title>'
+            f"</head><body><article><h1>{title}</h1>{body}</article></body></html>"
+        )
+    files["/feed/index.xml"] = (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>x</title>'
+        f"<link>{{{{BASE}}}}/</link>{items}</channel></rss>"
+    )
+    return files

@@ -19,36 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback import serve_site, write_config
+from loopback import news_site, serve_site, write_config
 
 from pantau.core import store
 from pantau.service.state import ScheduleState
 
 pytestmark = pytest.mark.slow
 
-PARAGRAPH = (
-    "Pengawas pemilu di Kabupaten Kepahiang menerima laporan warga tentang persiapan "
-    "pemungutan suara di desa {n}, lalu petugas memeriksa setiap laporan bersama aparat "
-    "setempat sebelum menentukan tindak lanjut yang diperlukan pekan depan."
-)
 ARTICLES = 3
-
-
-def news_site() -> dict[str, str]:
-    items, files = "", {"/robots.txt": "User-agent: *\nAllow: /\n"}
-    for n in range(ARTICLES):
-        path, title = f"/berita/laporan-{n}.html", f"Laporan warga desa nomor {n}"
-        items += f"<item><title>{title}</title><link>{{{{BASE}}}}{path}</link></item>"
-        body = "".join(f"<p>{PARAGRAPH.format(n=f'{n}-{k}')}</p>" for k in range(4))
-        files[path] = (
-            f'<!doctype html><html lang="id"><head><meta charset="utf-8"><title>{title}</title>'
-            f"</head><body><article><h1>{title}</h1>{body}</article></body></html>"
-        )
-    files["/feed/index.xml"] = (
-        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>x</title>'
-        f"<link>{{{{BASE}}}}/</link>{items}</channel></rss>"
-    )
-    return files
 
 
 @dataclass
@@ -79,7 +57,7 @@ class Setup:
 
 @pytest.fixture
 def setup(tmp_path: Path) -> Iterator[Setup]:
-    with serve_site(news_site()) as site:
+    with serve_site(news_site("laporan", ARTICLES)) as site:
         entry = {"id": "warta", "name": "Warta", "url": f"{site}/", "feeds": [f"{site}/feed/"]}
         sites = [{**entry, "interval_seconds": 3600}]
         config = write_config(tmp_path / "config", sites, crawl={"handoff_timeout_seconds": 5})

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from loopback import Fault, serve_site, write_config
+from loopback import Fault, news_site, serve_site, write_config
 
 from pantau.core import store
 from pantau.core.settings import SiteConfig
@@ -34,30 +34,6 @@ from pantau.wiring import INGESTOR_PATH
 pytestmark = pytest.mark.slow
 
 PROJECT = Path(__file__).resolve().parent.parent
-PARAGRAPH = (
-    "Panitia pengawas kecamatan di Kabupaten Kepahiang mencatat laporan warga yang masuk "
-    "pekan ini terkait persiapan pemungutan suara di desa {n}, dan petugas menelusuri "
-    "setiap laporan sebelum memutuskan langkah lanjutan bersama aparat setempat."
-)
-
-
-def news_site(name: str, articles: int = 2) -> dict[str, str]:
-    """A small outlet: a feed listing `articles` pages of plain Indonesian reporting."""
-    items, files = "", {"/robots.txt": "User-agent: *\nAllow: /\n"}
-    for n in range(articles):
-        path = f"/berita/{name}-{n}.html"
-        title = f"Laporan warga {name} nomor {n}"
-        items += f"<item><title>{title}</title><link>{{{{BASE}}}}{path}</link></item>"
-        body = "".join(f"<p>{PARAGRAPH.format(n=f'{name}-{n}-{k}')}</p>" for k in range(4))
-        files[path] = (
-            f'<!doctype html><html lang="id"><head><meta charset="utf-8"><title>{title}</title>'
-            f"</head><body><article><h1>{title}</h1>{body}</article></body></html>"
-        )
-    files["/feed/index.xml"] = (
-        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>x</title>'
-        f"<link>{{{{BASE}}}}/</link>{items}</channel></rss>"
-    )
-    return files
 
 
 def site_entry(site_id: str, base: str, interval_seconds: int = 3600) -> dict[str, object]:
